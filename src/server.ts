@@ -1,0 +1,221 @@
+// The DICOM server: listener, acceptor policy, per-association DIMSE routing to the services, storage and catalog.
+import type { Socket } from "node:net";
+import { join } from "node:path";
+import type { Logger } from "pino";
+import { Catalog } from "./catalog/catalog.js";
+import { parseConfig } from "./config/load.js";
+import type { Config, ConfigInput } from "./config/schema.js";
+import { CommandField, NO_DATA_SET } from "./dimse/command.js";
+import { DimseLink } from "./dimse/dimse-link.js";
+import type { IncomingMessage } from "./dimse/message.js";
+import { Status } from "./dimse/status.js";
+import { isStorageSopClass, sopClass, VERIFICATION_SOP_CLASS } from "./dicom/sop-classes.js";
+import { defaultTransferSyntaxPreference } from "./dicom/transfer-syntax.js";
+import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from "./dicom/uid.js";
+import { errorMessage } from "./errors.js";
+import { associationLogger, createLogger } from "./log/logger.js";
+import { Listener } from "./net/listener.js";
+import { handleEcho } from "./services/c-echo.js";
+import { handleStore } from "./services/c-store.js";
+import type { AssociationInfo, ServerParts, ServiceContext } from "./services/context.js";
+import { reconcileStorage } from "./store/reconcile.js";
+import { StorageArea } from "./store/storage-area.js";
+import { Association, describeReject, type AssociationOptions } from "./ul/association.js";
+import { checkAssociationRequest, negotiate, reject, type AcceptorPolicy, type NegotiationResult } from "./ul/negotiation.js";
+import { RejectReason, RejectResult, RejectSource, type AssociateRQ } from "./ul/pdu.js";
+
+export interface ServerOptions {
+  config?: Config | ConfigInput;
+  logger?: Logger;
+}
+
+export class Server {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly storage: StorageArea;
+  readonly catalog: Catalog;
+  private readonly listener: Listener;
+  private readonly associations = new Map<Association, DimseLink | null>();
+  private address_: { host: string; port: number } | null = null;
+  private closing: Promise<void> | null = null;
+  readonly policy: AcceptorPolicy;
+
+  private constructor(config: Config, log: Logger) {
+    this.config = config;
+    this.log = log;
+    this.storage = new StorageArea(config.storage);
+    this.catalog = Catalog.open(config.catalog.path ?? join(this.storage.root, "conduit.db"));
+    this.listener = new Listener(config.limits, (socket) => this.onConnection(socket));
+    const aeTitles = [config.aeTitle, ...config.aliases];
+    const acceptUnknown = config.network.acceptUnknownStorageClasses;
+    this.policy = {
+      aeTitles,
+      checkCalledAE: config.checkCalledAE,
+      allowedCallingAEs: config.checkCallingAE ? Object.keys(config.peers) : null,
+      supports: (uid) => uid === VERIFICATION_SOP_CLASS || isStorageSopClass(uid) || (acceptUnknown && !sopClass(uid)),
+      transferSyntaxPreference: config.network.transferSyntaxes.length
+        ? config.network.transferSyntaxes
+        : defaultTransferSyntaxPreference(),
+      maxPduReceive: config.network.maxPduReceive,
+      implementationClassUid: IMPLEMENTATION_CLASS_UID,
+      implementationVersionName: IMPLEMENTATION_VERSION_NAME,
+    };
+  }
+
+  /** Validates the config, opens storage and catalog, reconciles after an unclean stop, and listens. */
+  static async start(options: ServerOptions = {}): Promise<Server> {
+    const config = parseConfig(options.config ?? {});
+    const log = options.logger ?? createLogger({ level: config.log.level });
+    const server = new Server(config, log);
+    try {
+      const previous = server.catalog.lastRun();
+      const summary = await reconcileStorage(server.parts(), previous);
+      if (summary.indexed || summary.removedRows || summary.recovered || summary.discarded) {
+        log.warn(summary, "storage reconciled with the catalog after an unclean stop");
+      }
+      server.catalog.markRunning();
+      server.address_ = await server.listener.listen(config.host, config.port);
+    } catch (err) {
+      server.catalog.close();
+      throw err;
+    }
+    log.info({ ae: config.aeTitle, host: server.address_.host, port: server.address_.port, root: server.storage.root }, "Conduit listening");
+    return server;
+  }
+
+  get port(): number {
+    return this.address_?.port ?? 0;
+  }
+
+  get host(): string {
+    return this.address_?.host ?? this.config.host;
+  }
+
+  parts(): ServerParts {
+    return { config: this.config, storage: this.storage, catalog: this.catalog, log: this.log };
+  }
+
+  private associationOptions(): AssociationOptions {
+    const l = this.config.limits;
+    return {
+      maxPduReceive: this.config.network.maxPduReceive,
+      maxPduSend: this.config.network.maxPduSend,
+      timeouts: { artimMs: l.artimTimeout * 1000, idleMs: l.idleTimeout * 1000, dimseMs: l.dimseTimeout * 1000 },
+    };
+  }
+
+  private onConnection(socket: Socket): void {
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
+    let log = this.log;
+    let release: (() => void) | undefined;
+    const assoc = Association.accept(socket, this.associationOptions(), {
+      associate: (rq) => {
+        log = associationLogger(this.log, { assoc: assoc.id, callingAE: rq.callingAE, calledAE: rq.calledAE, peer: assoc.peerAddress });
+        const decision = this.decideAssociation(rq, log);
+        if ("accept" in decision) {
+          const slot = this.listener.connections.claim(rq.callingAE);
+          if ("refused" in slot) {
+            log.warn({ reason: slot.refused }, "association rejected: local limit exceeded");
+            return reject(RejectSource.ServiceProviderPresentation, RejectReason.LocalLimitExceeded, RejectResult.Transient);
+          }
+          release = slot.release;
+          queueMicrotask(() => this.onEstablished(assoc, log));
+        }
+        return decision;
+      },
+      data() {},
+      releaseRequested() {},
+      abort: (info) => log.warn({ origin: info.origin, reason: info.message }, "association aborted"),
+      closed: () => {
+        release?.();
+        this.associations.delete(assoc);
+      },
+    });
+    this.associations.set(assoc, null);
+  }
+
+  private decideAssociation(rq: AssociateRQ, log: Logger): NegotiationResult {
+    const refused = checkAssociationRequest(rq, this.policy);
+    if (refused && "reject" in refused) {
+      log.warn({ reason: describeReject(refused.reject) }, "association rejected");
+      return refused;
+    }
+    const ac = negotiate(rq, this.policy);
+    const accepted = ac.presentationContexts.filter((c) => c.result === 0).length;
+    log.info({ contexts: rq.presentationContexts.length, accepted }, "association accepted");
+    return { accept: ac };
+  }
+
+  private onEstablished(assoc: Association, log: Logger): void {
+    if (!assoc.established && assoc.state !== "Sta6") return;
+    const info: AssociationInfo = {
+      id: assoc.id,
+      callingAE: assoc.callingAE,
+      calledAE: assoc.calledAE,
+      address: assoc.socket.remoteAddress ?? "",
+      port: assoc.socket.remotePort ?? 0,
+    };
+    const ctx: ServiceContext = { ...this.parts(), association: info, log };
+    const link = new DimseLink(assoc, {
+      request: (msg, l) => this.route(ctx, msg, l),
+    });
+    if (this.associations.has(assoc)) this.associations.set(assoc, link);
+  }
+
+  private route(ctx: ServiceContext, msg: IncomingMessage, link: DimseLink) {
+    switch (msg.command.CommandField) {
+      case CommandField.C_ECHO_RQ:
+        handleEcho(msg, link);
+        return undefined;
+      case CommandField.C_STORE_RQ:
+        return handleStore(ctx, msg, link);
+      default: {
+        // PS3.7 C.4.2: an operation this SCP does not offer on this context.
+        ctx.log.warn({ command: msg.command.CommandField }, "unsupported DIMSE operation");
+        const rsp = {
+          CommandField: msg.command.CommandField | 0x8000,
+          AffectedSOPClassUID: msg.command.AffectedSOPClassUID ?? msg.context.abstractSyntax,
+          MessageIDBeingRespondedTo: msg.command.MessageID ?? 0,
+          CommandDataSetType: NO_DATA_SET,
+          Status: Status.UnrecognizedOperation,
+        };
+        void link.track(link.send(msg.context.id, rsp)).catch(() => {});
+        return undefined;
+      }
+    }
+  }
+
+  /** Graceful stop: refuse new connections, let running associations finish (bounded), then close the catalog. */
+  close(): Promise<void> {
+    this.closing ??= this.doClose();
+    return this.closing;
+  }
+
+  private async doClose(): Promise<void> {
+    await this.listener.stopAccepting();
+    // Associations between messages are aborted at once; running transfers get the grace period to finish.
+    const deadline = Date.now() + this.config.limits.shutdownGrace * 1000;
+    for (;;) {
+      for (const [a, link] of this.associations) {
+        if (!link?.busy || Date.now() >= deadline) {
+          if (link?.busy) this.log.warn({ assoc: a.id }, "aborting a running transfer at shutdown");
+          a.abort("server shutting down");
+          this.associations.delete(a);
+        }
+      }
+      if (this.associations.size === 0) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    for (const s of this.listener.connections.all()) s.destroy();
+    try {
+      this.catalog.markCleanStop();
+    } catch (err) {
+      this.log.error({ err: errorMessage(err) }, "cannot record clean stop");
+    }
+    this.catalog.close();
+    this.log.info("Conduit stopped");
+  }
+}

@@ -1,0 +1,122 @@
+// The storage volume: roots, temporary files, free-space and quota checks, and the durable commit
+// (write, fdatasync, atomic rename; DESIGN.md section 7).
+import { mkdirSync } from "node:fs";
+import { mkdir, open, rename, statfs, unlink, type FileHandle } from "node:fs/promises";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { randomBytes } from "node:crypto";
+import type { Config } from "../config/schema.js";
+import { conduitError, errorMessage } from "../errors.js";
+
+export type Durability = Config["storage"]["durability"];
+
+export const TEMP_DIR_NAME = ".incoming";
+
+export class StorageArea {
+  readonly root: string;
+  readonly doseRoot: string | null;
+  private readonly knownDirs = new Set<string>();
+  private freeCache: { at: number; bytes: number } | null = null;
+
+  constructor(private readonly storage: Config["storage"]) {
+    this.root = resolve(storage.root);
+    this.doseRoot = storage.dose.root ? resolve(storage.dose.root) : null;
+    for (const r of [this.root, this.doseRoot]) {
+      if (!r) continue;
+      mkdirSync(join(r, TEMP_DIR_NAME), { recursive: true });
+    }
+  }
+
+  get durability(): Durability {
+    return this.storage.durability;
+  }
+
+  /** A fresh temporary path on the same volume as root, so the final rename is atomic. */
+  tempPath(root: string, hint: string): string {
+    return join(root, TEMP_DIR_NAME, `${hint}-${randomBytes(6).toString("hex")}.part`);
+  }
+
+  /** Path stored in the catalog: relative to the main root (dose files may live elsewhere). */
+  catalogPath(absolute: string): string {
+    const rel = relative(this.root, absolute);
+    return rel.split("\\").join("/");
+  }
+
+  absolutePath(catalogPath: string): string {
+    return isAbsolute(catalogPath) ? catalogPath : resolve(this.root, catalogPath);
+  }
+
+  /** Free bytes on the storage volume, cached for a moment (statfs per object would be wasted work). */
+  async freeBytes(): Promise<number> {
+    const now = Date.now();
+    if (this.freeCache && now - this.freeCache.at < 1000) return this.freeCache.bytes;
+    const s = await statfs(this.root);
+    const bytes = Number(s.bavail) * Number(s.bsize);
+    this.freeCache = { at: now, bytes };
+    return bytes;
+  }
+
+  /** Why an object of `size` bytes cannot be kept (0xA700), or null. */
+  async spaceProblem(size: number, storedBytes: number): Promise<string | null> {
+    const q = this.storage.quotaBytes;
+    if (q !== null && storedBytes + size > q) {
+      return `storage quota of ${q} bytes would be exceeded (${storedBytes} stored, ${size} received)`;
+    }
+    const min = this.storage.minFreeBytes;
+    if (min > 0) {
+      const free = await this.freeBytes();
+      if (free - size < min) return `free space ${free} bytes would fall below the configured minimum of ${min}`;
+    }
+    return null;
+  }
+
+  /**
+   * Makes a completely written temporary file the stored object: fdatasync (unless durability is "none"),
+   * close, rename into place (replacing any file there), and with "strict" also fsync the directory.
+   */
+  async commit(handle: FileHandle, tempPath: string, finalPath: string): Promise<void> {
+    try {
+      if (this.storage.durability !== "none") await handle.datasync();
+    } finally {
+      await handle.close().catch(() => {});
+    }
+    const dir = dirname(finalPath);
+    if (!this.knownDirs.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      this.knownDirs.add(dir);
+    }
+    try {
+      await rename(tempPath, finalPath);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+      // The directory was removed under us: recreate it once.
+      this.knownDirs.delete(dir);
+      await mkdir(dir, { recursive: true });
+      await rename(tempPath, finalPath);
+    }
+    if (this.storage.durability === "strict") await fsyncDir(dir);
+  }
+
+  async remove(path: string): Promise<void> {
+    await unlink(path).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== "ENOENT") throw conduitError("STORE_IO", `cannot remove ${path}: ${errorMessage(err)}`);
+    });
+  }
+
+  forgetDirectory(dir: string): void {
+    this.knownDirs.delete(dir);
+  }
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, "r");
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+export function isNoSpace(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === "ENOSPC" || code === "EDQUOT" || (err as { code?: string })?.code === "STORE_NO_SPACE";
+}
