@@ -69,10 +69,16 @@ function tryConnect(port: number, host: string): Promise<boolean> {
   });
 }
 
-/** Polls until host:port accepts a TCP connection; rejects after timeoutMs (default 15 s). */
-export async function waitForPort(port: number, host = "127.0.0.1", timeoutMs = 15_000): Promise<void> {
+/** Polls until host:port accepts a TCP connection; rejects after timeoutMs (default 15 s) or when signal aborts. */
+export async function waitForPort(
+  port: number,
+  host = "127.0.0.1",
+  timeoutMs = 15_000,
+  signal?: AbortSignal,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    signal?.throwIfAborted();
     if (await tryConnect(port, host)) return;
     if (Date.now() > deadline) throw new Error(`port ${host}:${port} not accepting connections after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 25));
@@ -160,12 +166,17 @@ export async function startDcmtkServer(
   opts: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<ServerProcess> {
   const s = spawnServer(tool, args, dcmtkEnv(opts.env), opts.cwd);
+  const ac = new AbortController();
   const died = s.exited.then(() => {
+    ac.abort();
     throw new Error(`${tool} exited before listening on ${port} (args: ${args.join(" ")}):\n${s.output()}`);
   });
+  const ready = waitForPort(port, "127.0.0.1", opts.timeoutMs ?? 15_000, ac.signal);
+  ready.catch(() => undefined);
   try {
-    await Promise.race([waitForPort(port, "127.0.0.1", opts.timeoutMs ?? 15_000), died]);
+    await Promise.race([ready, died]);
   } catch (err) {
+    ac.abort();
     await s.stop();
     throw err;
   }

@@ -1,12 +1,12 @@
-// An independent DICOM Part-10 writer for tests (does not use Conduit's codec, so it cross-checks it), plus
-// DCMTK-based compression and the reader helpers from dicom-parse.ts.
-import { open, mkdir, access, constants } from "node:fs/promises";
+// An independent DICOM Part-10 writer for tests (does not use Conduit's codec, so it cross-checks it). Also
+// re-exports the reader (dicom-parse.ts) and DCMTK-based compression (dicom-compress.ts).
+import { open, mkdir } from "node:fs/promises";
 import { randomUUID } from "node:crypto";
-import { join, delimiter } from "node:path";
-import { runTool } from "./dcmtk.js";
-import { TS_EXPLICIT_BE, TS_EXPLICIT_LE, TS_IMPLICIT_LE, isLongVr, readMeta } from "./dicom-parse.js";
+import { join } from "node:path";
+import { TS_EXPLICIT_BE, TS_EXPLICIT_LE, TS_IMPLICIT_LE, isLongVr } from "./dicom-parse.js";
 
 export * from "./dicom-parse.js";
+export * from "./dicom-compress.js";
 
 export const CT_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.2";
 export const MR_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.4";
@@ -24,7 +24,10 @@ export interface ExtraElement {
   /** e.g. 0x00081030 */
   tag: number;
   vr: string;
-  /** string: text (backslash-separated values; numbers for binary VRs); Buffer: raw value; number[]: binary or IS/DS. */
+  /**
+   * string: text, backslash-separated values (decimal numbers for binary VRs such as US/UL/FD);
+   * Buffer: the raw value (padded to even length); number[]: binary values, or joined with "\\" for IS/DS.
+   */
   value: string | Buffer | number[];
 }
 
@@ -251,7 +254,8 @@ export async function writeInstance(path: string, opts: InstanceOptions = {}): P
   try {
     await fh.write(head);
     if (customPixel) {
-      await fh.write(element(PIXEL_DATA_TAG, customPixel.vr, encodeValue(customPixel.vr, customPixel.value, enc, le), explicit, le));
+      const value = encodeValue(customPixel.vr, customPixel.value, enc, le);
+      await fh.write(element(PIXEL_DATA_TAG, customPixel.vr, value, explicit, le));
     } else {
       await fh.write(elementHeader(PIXEL_DATA_TAG, "OW", pixelLength, explicit, le));
       for (let off = 0; off < pixelLength; off += CHUNK) {
@@ -264,7 +268,16 @@ export async function writeInstance(path: string, opts: InstanceOptions = {}): P
   } finally {
     await fh.close();
   }
-  return { path, sopClassUid, sopInstanceUid, studyInstanceUid, seriesInstanceUid, transferSyntaxUid: tsUid, pixelSeed, pixelLength };
+  return {
+    path,
+    sopClassUid,
+    sopInstanceUid,
+    studyInstanceUid,
+    seriesInstanceUid,
+    transferSyntaxUid: tsUid,
+    pixelSeed,
+    pixelLength,
+  };
 }
 
 export interface StudyOptions extends InstanceOptions {
@@ -302,52 +315,4 @@ export async function makeStudy(dir: string, opts: StudyOptions): Promise<Writte
     );
   }
   return { studyInstanceUid, seriesInstanceUid, instances, paths: instances.map((x) => x.path) };
-}
-
-// ---- compression through DCMTK ----
-
-export type CompressionKind = "jpeg-lossless" | "jpeg-ls" | "rle" | "j2k";
-export const COMPRESSED_SYNTAX_UIDS: Record<CompressionKind, string> = {
-  "jpeg-lossless": "1.2.840.10008.1.2.4.70",
-  "jpeg-ls": "1.2.840.10008.1.2.4.80",
-  rle: "1.2.840.10008.1.2.5",
-  j2k: "1.2.840.10008.1.2.4.90",
-};
-const COMPRESSORS: Record<CompressionKind, string> = {
-  "jpeg-lossless": "dcmcjpeg",
-  "jpeg-ls": "dcmcjpls",
-  rle: "dcmcrle",
-  j2k: "dcmcjp2k",
-};
-
-async function onPath(tool: string): Promise<boolean> {
-  for (const dir of (process.env.PATH ?? "/usr/bin").split(delimiter)) {
-    try {
-      await access(join(dir, tool), constants.X_OK);
-      return true;
-    } catch {
-      // try next
-    }
-  }
-  return false;
-}
-
-/**
- * Compresses src into dst with DCMTK (dcmcjpeg: JPEG lossless SV1, dcmcjpls: JPEG-LS lossless, dcmcrle: RLE) and
- * returns the resulting transfer syntax UID, checked with dcmdump and with this module's own reader. "j2k" needs a
- * dcmcjp2k tool, which Debian's DCMTK 3.6.7 does not ship: then it throws.
- */
-export async function compress(src: string, dst: string, kind: CompressionKind): Promise<string> {
-  const tool = COMPRESSORS[kind];
-  if (!(await onPath(tool))) {
-    throw new Error(`compress(${kind}): no ${tool} on PATH; this DCMTK build has no JPEG 2000 encoder`);
-  }
-  const r = await runTool(tool, [src, dst]);
-  if (r.code !== 0) throw new Error(`${tool} failed (${r.code}): ${r.stderr}${r.stdout}`);
-  const dump = await runTool("dcmdump", ["-M", "-Un", "+P", "0002,0010", dst]);
-  const m = /\[([0-9.]+)\]/.exec(dump.stdout);
-  const ts = (await readMeta(dst)).transferSyntaxUid;
-  if (dump.code !== 0 || !m || m[1] !== ts) throw new Error(`dcmdump disagrees on ${dst}: ${dump.stdout}${dump.stderr}`);
-  if (ts !== COMPRESSED_SYNTAX_UIDS[kind]) throw new Error(`${tool} produced ${ts}, expected ${COMPRESSED_SYNTAX_UIDS[kind]}`);
-  return ts;
 }

@@ -108,7 +108,8 @@ export async function startOrthanc(opts: OrthancOptions = {}): Promise<Orthanc> 
     const httpPort = await freePort();
     let dicomPort = await freePort();
     while (dicomPort === httpPort) dicomPort = await freePort();
-    const cfg = orthancConfig({ dir, aet, httpPort, dicomPort, modalities: opts.modalities ?? {}, config: opts.config });
+    const modalities = opts.modalities ?? {};
+    const cfg = orthancConfig({ dir, aet, httpPort, dicomPort, modalities, config: opts.config });
     const cfgPath = join(dir, "orthanc.json");
     await writeFile(cfgPath, JSON.stringify(cfg, null, 2));
     const args = [...(opts.verbose ? ["--verbose"] : []), cfgPath];
