@@ -122,10 +122,10 @@ export class Server {
             return reject(RejectSource.ServiceProviderPresentation, RejectReason.LocalLimitExceeded, RejectResult.Transient);
           }
           release = slot.release;
-          queueMicrotask(() => this.onEstablished(assoc, log));
         }
         return decision;
       },
+      established: () => this.onEstablished(assoc, log),
       data() {},
       releaseRequested() {},
       abort: (info) => log.warn({ origin: info.origin, reason: info.message }, "association aborted"),
@@ -150,7 +150,6 @@ export class Server {
   }
 
   private onEstablished(assoc: Association, log: Logger): void {
-    if (!assoc.established && assoc.state !== "Sta6") return;
     const info: AssociationInfo = {
       id: assoc.id,
       callingAE: assoc.callingAE,

@@ -57,6 +57,7 @@ export class DimseLink {
     association.inMessage = () => this.receiving !== null;
     association.handler = {
       associate: association.handler.associate,
+      established: association.handler.established,
       data: (pdv) => this.onPdv(pdv.contextId, pdv.command, pdv.last, pdv.data),
       releaseRequested: () => this.onReleaseRequested(),
       abort: (info) => this.onAbort(info),

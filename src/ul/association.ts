@@ -55,6 +55,8 @@ export type AssociateDecision = { accept: AssociateAC } | { reject: Omit<Associa
 export interface AssociationHandler {
   /** Acceptor: A-ASSOCIATE indication; the answer is the A-ASSOCIATE response primitive (Evt7/Evt8). */
   associate?(rq: AssociateRQ): Promise<AssociateDecision> | AssociateDecision;
+  /** The association is established (after AE-7 as acceptor, AE-3 as requestor). */
+  established?(): void;
   /** P-DATA indication, one PDV at a time. */
   data(pdv: PresentationDataValue): void;
   /** A-RELEASE indication; call release response when ready. */
@@ -356,6 +358,7 @@ export class Association {
         this.armIdle();
         this.connectWaiter?.resolve();
         this.connectWaiter = undefined;
+        this.handler.established?.();
         return;
       case "AE-4": {
         this.stopArtim();
@@ -376,8 +379,10 @@ export class Association {
       case "AE-7":
         this.write(encodeAssociateAC(arg as AssociateAC));
         this.ac = arg as AssociateAC;
+        this.state = "Sta6";
         this.armIdle();
-        break;
+        this.handler.established?.();
+        return;
       case "AE-8":
         this.write(encodeAssociateRJ(arg as Omit<AssociateRJ, "type">));
         this.socket.end();

@@ -1,0 +1,139 @@
+// `npm run bench`: Conduit against DCMTK's storescp on loopback with the same data in the same run, alternating,
+// beside the machine's durable-write ceiling (DESIGN.md section 9). Prints instances/s, MB/s, peak RSS and ratios.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { makeStudy, writeInstance } from "../test/support/dicom-files.js";
+import { freePort, runTool, startStorescp, waitForPort } from "../test/support/dcmtk.js";
+import { durableCeiling } from "./ceiling.js";
+import { printTable, type Row } from "./report.js";
+
+const ROOT = resolve(".bench");
+const COUNT = Number(process.env.BENCH_COUNT ?? 300);
+const BIG_MB = Number(process.env.BENCH_BIG_MB ?? 400);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const PARALLEL = 4;
+
+async function dataset(): Promise<{ single: string; parallel: string[]; big: string }> {
+  const data = join(ROOT, "data");
+  const single = join(data, "single");
+  const parallel = Array.from({ length: PARALLEL }, (_, i) => join(data, `parallel-${i}`));
+  const big = join(data, "big", "big.dcm");
+  const marker = join(data, `ready-${COUNT}-${BIG_MB}`);
+  if (!existsSync(marker)) {
+    await rm(data, { recursive: true, force: true });
+    console.log(`generating ${COUNT} CT instances of 512 KB, ${PARALLEL}x${COUNT / PARALLEL} for parallel, and one of ${BIG_MB} MB ...`);
+    await makeStudy(single, { count: COUNT, patientId: "BENCH1", modality: "CT" });
+    for (const dir of parallel) await makeStudy(dir, { count: Math.ceil(COUNT / PARALLEL), patientId: "BENCH4", modality: "CT" });
+    await mkdir(join(data, "big"), { recursive: true });
+    await writeInstance(big, { patientId: "BENCHBIG", pixelBytes: BIG_MB * 1024 * 1024, rows: 1024, columns: 1024 });
+    await writeFile(marker, "");
+  }
+  return { single, parallel, big };
+}
+
+interface Receiver {
+  name: string;
+  port: number;
+  pid: number;
+  peakRssMB(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+async function peakRss(pid: number): Promise<number> {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, "utf8");
+    const m = /VmHWM:\s+(\d+) kB/.exec(status);
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+async function startConduit(tag: string, durability: string): Promise<Receiver> {
+  const dir = join(ROOT, "out", `conduit-${tag}`);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const port = await freePort();
+  const config = join(dir, "..", `conduit-${tag}.json`);
+  await writeFile(
+    config,
+    JSON.stringify({ host: "127.0.0.1", port, log: { level: "warn" }, storage: { root: dir, durability, minFreeBytes: 0 } }),
+  );
+  const proc: ChildProcess = spawn(process.execPath, ["bin/conduit.js", "start", "--config", config], {
+    stdio: ["ignore", "ignore", "inherit"],
+    env: { ...process.env, TCP_NODELAY: "1" },
+  });
+  await waitForPort(port);
+  return {
+    name: `conduit (${durability})`,
+    port,
+    pid: proc.pid!,
+    peakRssMB: () => peakRss(proc.pid!),
+    stop: async () => {
+      proc.kill("SIGTERM");
+      await new Promise((r) => proc.once("exit", r));
+    },
+  };
+}
+
+async function startDcmtk(tag: string, fork: boolean): Promise<Receiver> {
+  const dir = join(ROOT, "out", `storescp-${tag}`);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const s = await startStorescp({ dir, aet: "STORESCP", args: fork ? ["--fork"] : [] });
+  return {
+    name: fork ? "storescp --fork" : "storescp",
+    port: s.port,
+    pid: s.proc.pid!,
+    peakRssMB: () => peakRss(s.proc.pid!),
+    stop: () => s.stop(),
+  };
+}
+
+/** Sends folders with storescu (one association per folder, all at once); returns seconds. */
+async function send(port: number, dirs: string[]): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  const runs = await Promise.all(dirs.map((d) => runTool("storescu", ["-aec", "BENCH", "+sd", "+r", "127.0.0.1", String(port), d], { timeoutMs: 600_000 })));
+  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  for (const r of runs) if (r.code !== 0) throw new Error(`storescu failed (${r.code}): ${r.stderr.slice(0, 400)}`);
+  return secs;
+}
+
+async function measure(rows: Row[], scenario: string, start: () => Promise<Receiver>, dirs: string[], instances: number, mb: number): Promise<void> {
+  const rx = await start();
+  try {
+    const secs = await send(rx.port, dirs);
+    rows.push({ scenario, receiver: rx.name, instPerSec: instances / secs, mbPerSec: mb / secs, peakRssMB: await rx.peakRssMB(), seconds: secs });
+  } finally {
+    await rx.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  await mkdir(ROOT, { recursive: true });
+  const d = await dataset();
+  const rows: Row[] = [];
+  const singleMB = (COUNT * 512) / 1024;
+  const parallelCount = Math.ceil(COUNT / PARALLEL) * PARALLEL;
+  for (let round = 1; round <= ROUNDS; round++) {
+    console.log(`round ${round}/${ROUNDS}`);
+    const ceiling = await durableCeiling(join(ROOT, "ceiling"), 300, 512 * 1024);
+    rows.push({ scenario: "ceiling", receiver: "node write+fdatasync+rename", instPerSec: ceiling, mbPerSec: (ceiling * 512) / 1024, peakRssMB: NaN, seconds: NaN });
+    await measure(rows, "1 assoc x 512KB", () => startDcmtk(`s${round}`, false), [d.single], COUNT, singleMB);
+    await measure(rows, "1 assoc x 512KB", () => startConduit(`s${round}`, "fsync"), [d.single], COUNT, singleMB);
+    await measure(rows, "1 assoc x 512KB", () => startConduit(`n${round}`, "none"), [d.single], COUNT, singleMB);
+    await measure(rows, `${PARALLEL} assoc x 512KB`, () => startDcmtk(`p${round}`, true), d.parallel, parallelCount, (parallelCount * 512) / 1024);
+    await measure(rows, `${PARALLEL} assoc x 512KB`, () => startConduit(`p${round}`, "fsync"), d.parallel, parallelCount, (parallelCount * 512) / 1024);
+    await measure(rows, `1 x ${BIG_MB} MB`, () => startDcmtk(`b${round}`, false), [join(d.big, "..")], 1, BIG_MB);
+    await measure(rows, `1 x ${BIG_MB} MB`, () => startConduit(`b${round}`, "fsync"), [join(d.big, "..")], 1, BIG_MB);
+    await rm(join(ROOT, "out"), { recursive: true, force: true });
+  }
+  printTable(rows);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
