@@ -215,6 +215,7 @@ export class Server {
       this.log.error({ err: errorMessage(err) }, "cannot record clean stop");
     }
     this.catalog.close();
+    await this.storage.close();
     this.log.info("Conduit stopped");
   }
 }

@@ -15,6 +15,9 @@ if (files.length === 0) {
   console.error(`no test files match ${filters.join(", ")}`);
   process.exit(1);
 }
+// The CLI tests run bin/conduit.js, which loads the compiled dist/: build first so it matches src/.
+const build = spawnSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.json"], { stdio: "inherit" });
+if (build.status !== 0) process.exit(build.status ?? 1);
 const env = { ...process.env, TCP_NODELAY: "1", CONDUIT_LOG_LEVEL: process.env.CONDUIT_LOG_LEVEL ?? "silent" };
 const args = ["--import", "tsx", "--test", "--test-concurrency=2", "--test-timeout=180000", ...flags, ...files];
 const r = spawnSync(process.execPath, args, { stdio: "inherit", env });

@@ -1,11 +1,10 @@
 // A parsed data set (dcmjs's DICOM-JSON-like dictionary) with typed accessors by tag or keyword.
 import { inflateRawSync } from "node:zlib";
-import dcmjs, { type DcmjsDict, type DcmjsElement } from "dcmjs";
+import type { DcmjsDict, DcmjsElement } from "dcmjs";
 import { conduitError, errorMessage } from "../errors.js";
 import { parseTag, tagToHex } from "./dictionary.js";
-import { encodingOf, EXPLICIT_VR_BIG_ENDIAN, EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN } from "./transfer-syntax.js";
-
-dcmjs.log.setLevel("silent");
+import { parseDataSet } from "./dataset-parser.js";
+import { encodingOf } from "./transfer-syntax.js";
 
 export type TagRef = number | string;
 
@@ -16,13 +15,6 @@ function key(ref: TagRef): string {
   return tagToHex(t);
 }
 
-/** The syntax dcmjs decodes with: the data set encoding of the transfer syntax (deflate already undone). */
-function parseSyntax(transferSyntaxUid: string): string {
-  const ts = encodingOf(transferSyntaxUid);
-  if (!ts.explicitVR) return IMPLICIT_VR_LITTLE_ENDIAN;
-  return ts.littleEndian ? EXPLICIT_VR_LITTLE_ENDIAN : EXPLICIT_VR_BIG_ENDIAN;
-}
-
 export class DataSet {
   constructor(readonly dict: DcmjsDict = {}) {}
 
@@ -31,27 +23,16 @@ export class DataSet {
    * Deflated bytes are inflated first (PS3.5 A.5).
    */
   static parse(bytes: Buffer, transferSyntaxUid: string, options: { inflated?: boolean } = {}): DataSet {
+    const ts = encodingOf(transferSyntaxUid);
     let data = bytes;
-    if (encodingOf(transferSyntaxUid).deflated && !options.inflated) {
+    if (ts.deflated && !options.inflated) {
       try {
         data = inflateRawSync(bytes, { maxOutputLength: 256 * 1024 * 1024 });
       } catch (err) {
         throw conduitError("DICOM_PARSE", `deflated data set cannot be inflated: ${errorMessage(err)}`);
       }
     }
-    const ab = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer;
-    try {
-      const stream = new dcmjs.data.ReadBufferStream(ab, undefined, { noCopy: true });
-      const dict = dcmjs.data.DicomMessage._read(stream, parseSyntax(transferSyntaxUid), {
-        ignoreErrors: false,
-        untilTag: "7FE00010",
-        includeUntilTagValue: false,
-      });
-      delete dict["7FE00010"];
-      return new DataSet(dict);
-    } catch (err) {
-      throw conduitError("DICOM_PARSE", `data set cannot be parsed: ${errorMessage(err)}`, {}, err);
-    }
+    return new DataSet(parseDataSet(data, { explicitVR: ts.explicitVR, littleEndian: ts.littleEndian }) as DcmjsDict);
   }
 
   has(ref: TagRef): boolean {

@@ -55,8 +55,16 @@ export function implicitVR(tag: number): string {
   return "UN";
 }
 
+const HEX_CACHE = new Map<number, string>();
+
+/** "00100010" for (0010,0010); cached, the same few hundred tags recur in every header. */
 export function tagToHex(tag: number): string {
-  return (tag >>> 0).toString(16).toUpperCase().padStart(8, "0");
+  let h = HEX_CACHE.get(tag);
+  if (h === undefined) {
+    h = (tag >>> 0).toString(16).toUpperCase().padStart(8, "0");
+    if (HEX_CACHE.size < 100_000) HEX_CACHE.set(tag, h);
+  }
+  return h;
 }
 
 /** "(0010,0010)" */

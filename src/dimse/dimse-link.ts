@@ -118,6 +118,10 @@ export class DimseLink {
       }
       if (!r) r = this.receiving = { contextId, commandParts: [] };
       r.commandParts.push(Buffer.from(data));
+      if (r.commandParts.length > 4096) {
+        this.association.providerAbort(6, "command set spread over more than 4096 fragments");
+        return;
+      }
       if (last) this.onCommandComplete(r, ctx);
       return;
     }

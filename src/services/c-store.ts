@@ -13,6 +13,7 @@ import { placeByLayout } from "../store/layout.js";
 import { isNoSpace } from "../store/storage-area.js";
 import { join } from "node:path";
 import type { ServiceContext } from "./context.js";
+import type { ScanResult } from "../dicom/header-scanner.js";
 
 export interface StoreOutcome {
   status: number;
@@ -67,8 +68,10 @@ export function handleStore(ctx: ServiceContext, msg: IncomingMessage, link: Dim
   }
 
   const syntax = encodingOf(msg.context.transferSyntax);
+  const spare = ctx.storage.takeTemp(ctx.storage.root);
   const file = new IncomingFile({
-    tempPath: ctx.storage.tempPath(ctx.storage.root, `${ctx.association.id}-${cmd.MessageID ?? 0}`),
+    tempPath: spare?.path ?? ctx.storage.tempPath(ctx.storage.root, `${ctx.association.id}-${cmd.MessageID ?? 0}`),
+    handle: spare?.handle,
     prefix: encodeFileMeta({ sopClassUid, sopInstanceUid, transferSyntaxUid: syntax.uid, sourceAETitle: ctx.association.callingAE }),
     syntax,
     flow: link.flow,
@@ -94,7 +97,32 @@ export function handleStore(ctx: ServiceContext, msg: IncomingMessage, link: Dim
   return file;
 }
 
+type Inspection = { ds: DataSet } | { outcome: StoreOutcome };
+
+/** Parses the header and checks it against the command (PS3.4 B.2.3): the data set must carry the SOP Class and
+ * Instance the C-STORE-RQ names. */
+function inspect(cmd: CommandSet, transferSyntaxUid: string, scan: ScanResult, failure: string | null): Inspection {
+  if (failure) return { outcome: { status: Status.CannotUnderstand, comment: `cannot parse data set: ${failure}` } };
+  let ds: DataSet;
+  try {
+    ds = DataSet.parse(scan.header, transferSyntaxUid, { inflated: encodingOf(transferSyntaxUid).deflated });
+  } catch (err) {
+    return { outcome: { status: Status.CannotUnderstand, comment: errorMessage(err) } };
+  }
+  const dsClass = ds.string("SOPClassUID");
+  const dsInstance = ds.string("SOPInstanceUID");
+  if (dsClass !== cmd.AffectedSOPClassUID || dsInstance !== cmd.AffectedSOPInstanceUID) {
+    return {
+      outcome: { status: Status.DataSetDoesNotMatchSopClass, comment: `data set has SOP ${dsClass ?? "none"}/${dsInstance ?? "none"}` },
+    };
+  }
+  return { ds };
+}
+
 async function receiveAndStore(ctx: ServiceContext, msg: IncomingMessage, file: IncomingFile): Promise<StoreOutcome> {
+  const ts = msg.context.transferSyntax;
+  // The header usually completes long before the pixel data: parse it while the rest is still arriving.
+  const early = file.headerReady().then((scan) => (scan ? inspect(msg.command, ts, scan, null) : null));
   let received: ReceivedFile;
   try {
     received = await file.complete();
@@ -105,7 +133,8 @@ async function receiveAndStore(ctx: ServiceContext, msg: IncomingMessage, file: 
     return { status: Status.OutOfResources, comment: `cannot write the object: ${errorMessage(err)}` };
   }
   try {
-    const outcome = await keep(ctx, msg.command, msg.context.transferSyntax, received);
+    const inspection = (await early) ?? inspect(msg.command, ts, received.scan, received.failure);
+    const outcome = "outcome" in inspection ? inspection.outcome : await keep(ctx, msg.command, ts, received, inspection.ds);
     if (!outcome.committed) await file.discard();
     return outcome;
   } catch (err) {
@@ -116,25 +145,9 @@ async function receiveAndStore(ctx: ServiceContext, msg: IncomingMessage, file: 
   }
 }
 
-async function keep(ctx: ServiceContext, cmd: CommandSet, transferSyntaxUid: string, rx: ReceivedFile): Promise<StoreOutcome> {
+async function keep(ctx: ServiceContext, cmd: CommandSet, transferSyntaxUid: string, rx: ReceivedFile, ds: DataSet): Promise<StoreOutcome> {
   const sopClassUid = cmd.AffectedSOPClassUID!;
   const sopInstanceUid = cmd.AffectedSOPInstanceUID!;
-  if (rx.failure) return { status: Status.CannotUnderstand, comment: `cannot parse data set: ${rx.failure}`.slice(0, 64) };
-  let ds: DataSet;
-  try {
-    ds = DataSet.parse(rx.scan.header, transferSyntaxUid, { inflated: encodingOf(transferSyntaxUid).deflated });
-  } catch (err) {
-    return { status: Status.CannotUnderstand, comment: errorMessage(err).slice(0, 64) };
-  }
-  // PS3.4 B.2.3: the data set must carry the SOP Class and Instance named in the command.
-  const dsClass = ds.string("SOPClassUID");
-  const dsInstance = ds.string("SOPInstanceUID");
-  if (dsClass !== sopClassUid || dsInstance !== sopInstanceUid) {
-    return {
-      status: Status.DataSetDoesNotMatchSopClass,
-      comment: `data set has SOP ${dsClass ?? "none"}/${dsInstance ?? "none"}`.slice(0, 64),
-    };
-  }
   const space = await ctx.storage.spaceProblem(rx.size, ctx.catalog.totalBytes());
   if (space) return { status: Status.OutOfResources, comment: space.slice(0, 64) };
 

@@ -9,6 +9,8 @@ import type { TransferSyntax } from "../dicom/transfer-syntax.js";
 
 export interface IncomingFileOptions {
   tempPath: string;
+  /** An already open handle on tempPath (from the storage area's spares). */
+  handle?: FileHandle;
   /** Preamble and meta group written before the data set. */
   prefix: Buffer;
   syntax: TransferSyntax;
@@ -50,11 +52,15 @@ export class IncomingFile implements DataSink {
   private endReject!: (e: Error) => void;
   private readonly ended: Promise<void>;
   private aborted = false;
+  private endedFlag = false;
+  private headerWaiters: Array<(scan: ScanResult | null) => void> = [];
   private readonly coalesce: number;
   private readonly highWater: number;
 
   constructor(private readonly opts: IncomingFileOptions) {
-    this.coalesce = opts.coalesceBytes ?? 1024 * 1024;
+    // One DCMTK PDV (128 KB) per write: data reaches the page cache while the transfer runs, so little is left
+    // to write when the last fragment arrives; writes are pipelined, never awaited one by one.
+    this.coalesce = opts.coalesceBytes ?? 128 * 1024;
     this.highWater = opts.highWaterBytes ?? 16 * 1024 * 1024;
     const cap = opts.headerCap ?? 16 * 1024 * 1024;
     if (opts.syntax.deflated) {
@@ -70,7 +76,9 @@ export class IncomingFile implements DataSink {
     this.ended.catch(() => {});
     this.pending.push(opts.prefix);
     this.pendingBytes = opts.prefix.length;
-    this.opened = open(opts.tempPath, "w").then((fh) => {
+    const opening = opts.handle ? Promise.resolve(opts.handle) : open(opts.tempPath, "w");
+    if (opts.handle) this.handle = opts.handle;
+    this.opened = opening.then((fh) => {
       this.handle = fh;
       if (this.aborted) void this.discard();
       else if (this.pendingBytes > 0) this.flush();
@@ -82,12 +90,14 @@ export class IncomingFile implements DataSink {
   write(chunk: Buffer): void {
     if (this.aborted) return;
     this.datasetBytes += chunk.length;
-    if (this.scanner && !this.scanner.done) this.scanner.feed(chunk);
-    else if (this.deflated && this.datasetBytes <= 64 * 1024 * 1024) this.deflated.push(Buffer.from(chunk));
+    if (this.scanner && !this.scanner.done) {
+      this.scanner.feed(chunk);
+      if (this.scanner.done) this.notifyHeader();
+    } else if (this.deflated && this.datasetBytes <= 64 * 1024 * 1024) this.deflated.push(Buffer.from(chunk));
     if (this.error) return; // keep consuming the peer's data; the failure is reported at the end
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
-    if (this.pendingBytes >= this.coalesce) this.flush();
+    if (this.pendingBytes >= this.coalesce && this.writes.size === 0) this.flush();
     if (!this.paused && this.pendingBytes + this.inflight > this.highWater) {
       this.paused = true;
       this.opts.flow.pause();
@@ -95,11 +105,34 @@ export class IncomingFile implements DataSink {
   }
 
   end(): void {
+    this.endedFlag = true;
     this.endResolve();
+    if (this.writes.size === 0) this.flush();
+    this.notifyHeader();
+  }
+
+  /**
+   * Resolves with the header as soon as it is complete (usually long before the pixel data has arrived), or
+   * null when it can only be known at the end (deflated data sets, headers without pixel data).
+   */
+  headerReady(): Promise<ScanResult | null> {
+    const scan = this.scanner?.scan;
+    if (scan && !this.scanner?.failure) return Promise.resolve(scan);
+    if (!this.scanner || this.scanner.done) return Promise.resolve(null);
+    return new Promise((resolve) => this.headerWaiters.push(resolve));
+  }
+
+  private notifyHeader(): void {
+    const waiters = this.headerWaiters;
+    if (waiters.length === 0) return;
+    this.headerWaiters = [];
+    const scan = this.scanner?.scan && !this.scanner.failure && this.scanner.scan.pixelDataFound ? this.scanner.scan : null;
+    for (const w of waiters) w(scan);
   }
 
   abort(reason: Error): void {
     this.aborted = true;
+    this.notifyHeader();
     this.endReject(reason);
     this.releaseFlow();
     void this.discard();
@@ -109,8 +142,10 @@ export class IncomingFile implements DataSink {
   async complete(): Promise<ReceivedFile> {
     await this.ended;
     await this.opened;
-    this.flush();
-    while (this.writes.size > 0) await Promise.all([...this.writes]);
+    while (this.writes.size > 0 || (this.pendingBytes > 0 && !this.error)) {
+      if (this.writes.size === 0) this.flush();
+      await Promise.all([...this.writes]);
+    }
     if (this.error) throw this.error;
     const scan = this.finishScan();
     return {
@@ -173,6 +208,8 @@ export class IncomingFile implements DataSink {
       .finally(() => {
         this.inflight -= bytes;
         this.writes.delete(p);
+        // One write in flight at a time (pwritev on one inode serializes anyway); what arrived meanwhile goes next.
+        if (this.pendingBytes > 0 && (this.pendingBytes >= this.coalesce || this.endedFlag)) this.flush();
         if (this.paused && this.pendingBytes + this.inflight <= this.highWater / 2) this.releaseFlow();
       });
     this.writes.add(p);

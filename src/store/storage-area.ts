@@ -11,7 +11,18 @@ export type Durability = Config["storage"]["durability"];
 
 export const TEMP_DIR_NAME = ".incoming";
 
+export interface TempFile {
+  path: string;
+  handle: FileHandle;
+}
+
+/** Temporary files opened ahead of need: a C-STORE can start writing the moment its first PDV arrives. */
+const SPARE_TEMP_FILES = 4;
+
 export class StorageArea {
+  private readonly spares = new Map<string, TempFile[]>();
+  private refilling = new Set<string>();
+  private closed = false;
   readonly root: string;
   readonly doseRoot: string | null;
   private readonly knownDirs = new Set<string>();
@@ -33,6 +44,43 @@ export class StorageArea {
   /** A fresh temporary path on the same volume as root, so the final rename is atomic. */
   tempPath(root: string, hint: string): string {
     return join(root, TEMP_DIR_NAME, `${hint}-${randomBytes(6).toString("hex")}.part`);
+  }
+
+  /** A pre-opened temporary file on root's volume, if one is ready; the pool refills in the background. */
+  takeTemp(root: string): TempFile | undefined {
+    const list = this.spares.get(root);
+    const t = list?.pop();
+    this.refill(root);
+    return t;
+  }
+
+  private refill(root: string): void {
+    if (this.closed || this.refilling.has(root)) return;
+    const list = this.spares.get(root) ?? [];
+    this.spares.set(root, list);
+    if (list.length >= SPARE_TEMP_FILES) return;
+    this.refilling.add(root);
+    const path = this.tempPath(root, "spare");
+    open(path, "w")
+      .then(
+        (handle) => {
+          if (this.closed) return void handle.close().then(() => unlink(path)).catch(() => {});
+          list.push({ path, handle });
+        },
+        () => {},
+      )
+      .finally(() => {
+        this.refilling.delete(root);
+        if (!this.closed && list.length < SPARE_TEMP_FILES) this.refill(root);
+      });
+  }
+
+  /** Closes and removes the spare temporary files. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const list of this.spares.values()) {
+      for (const t of list.splice(0)) await t.handle.close().then(() => unlink(t.path)).catch(() => {});
+    }
   }
 
   /** Path stored in the catalog: relative to the main root (dose files may live elsewhere). */

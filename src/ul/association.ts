@@ -12,7 +12,7 @@ import {
   encodeAssociateRQ,
 } from "./a-associate.js";
 import { encodeReleaseRP, encodeReleaseRQ } from "./a-release.js";
-import { decodePDataTF, pDataHeader } from "./p-data.js";
+import { pDataHeader } from "./p-data.js";
 import {
   AbortReason,
   AbortSource,
@@ -78,6 +78,7 @@ export class Association {
   private artim?: NodeJS.Timeout;
   private idle?: NodeJS.Timeout;
   private closedNotified = false;
+  private pDataOpen = false;
   private pausedBy = new Set<string>();
   private connectWaiter?: { resolve: () => void; reject: (e: ConduitError) => void };
   private releaseWaiter?: { resolve: () => void; reject: (e: ConduitError) => void };
@@ -92,7 +93,13 @@ export class Association {
     this.id = randomBytes(4).toString("hex");
     this.reader = new PduReader(
       { maxPDataLength: options.maxPduReceive, maxOtherLength: Math.max(1 << 20, options.maxPduReceive) },
-      (type, body) => this.onPdu(type, body),
+      {
+        pdu: (type, body) => this.onPdu(type, body),
+        pDataStart: () => this.onPDataStart(),
+        pdvFragment: (contextId, mch, data, pdvEnd) => {
+          if (this.pDataOpen) this.handler.data({ contextId, command: (mch & 0x01) !== 0, last: pdvEnd && (mch & 0x02) !== 0, data });
+        },
+      },
     );
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => this.onChunk(chunk));
@@ -283,6 +290,13 @@ export class Association {
     this.fire("Evt19", { reason, message: errorMessage(err) });
   }
 
+  /** Evt10 is decided when a P-DATA-TF starts; its PDVs then stream to the DIMSE layer (DT-2 / AR-6). */
+  private onPDataStart(): void {
+    const action = actionFor(this.state, "Evt10");
+    this.pDataOpen = action === "DT-2" || action === "AR-6";
+    if (!this.pDataOpen) this.fire("Evt10");
+  }
+
   private onPdu(type: number, body: Buffer): void {
     switch (type) {
       case PduType.AssociateRQ:
@@ -291,8 +305,6 @@ export class Association {
         return this.fire("Evt3", body);
       case PduType.AssociateRJ:
         return this.fire("Evt4", body);
-      case PduType.PDataTF:
-        return this.fire("Evt10", body);
       case PduType.ReleaseRQ:
         return this.fire("Evt12");
       case PduType.ReleaseRP:
@@ -393,8 +405,7 @@ export class Association {
         break; // the PDU itself is written by sendPdv
       case "DT-2":
       case "AR-6":
-        this.deliverData(arg as Buffer);
-        break;
+        break; // PDVs are delivered as they stream in (onPDataStart)
       case "AR-1":
         this.write(encodeReleaseRQ());
         break;
@@ -509,11 +520,6 @@ export class Association {
           this.transition("Evt8", { result: 2, source: 1, reason: 1 });
         },
       );
-  }
-
-  private deliverData(body: Buffer): void {
-    const pdvs = decodePDataTF(body);
-    for (const pdv of pdvs) this.handler.data(pdv);
   }
 
   private enterSta13(): void {

@@ -1,4 +1,5 @@
-// Frames PDUs out of the TCP byte stream (PS3.8 9.3.1), without copying when a PDU lies in one chunk.
+// Frames PDUs out of the TCP byte stream (PS3.8 9.3.1). P-DATA-TF PDUs are not assembled: their PDV items are
+// parsed as bytes arrive and data is handed on as views of the socket's chunks, so nothing is copied.
 import { conduitError } from "../errors.js";
 import { PduType, PDU_HEADER_LENGTH, pduName } from "./pdu.js";
 
@@ -9,29 +10,36 @@ export interface PduReaderLimits {
   maxOtherLength: number;
 }
 
-export type PduHandler = (type: number, body: Buffer) => void;
+export interface PduHandlers {
+  /** A complete PDU other than P-DATA-TF. */
+  pdu(type: number, body: Buffer): void;
+  /** A P-DATA-TF PDU starts (PS3.8 Evt10); its PDVs follow as fragments. */
+  pDataStart(length: number): void;
+  /** Part of one PDV's data; `pdvEnd` on its last part (the message control header applies then). */
+  pdvFragment(contextId: number, mch: number, data: Buffer, pdvEnd: boolean): void;
+}
 
 export class PduReader {
   private chunks: Buffer[] = [];
   private buffered = 0;
   private pendingType = -1;
   private pendingLength = -1;
+  // P-DATA-TF streaming state
+  private pduLeft = 0;
+  private pdvLeft = 0;
+  private pdvContext = 0;
+  private pdvMch = 0;
   private paused = false;
   private stopped = false;
 
   constructor(
     private readonly limits: PduReaderLimits,
-    private readonly onPdu: PduHandler,
+    private readonly on: PduHandlers,
   ) {}
-
-  /** Bytes received but not yet delivered. */
-  get backlog(): number {
-    return this.buffered;
-  }
 
   /** True while a PDU has started arriving but is not complete. */
   get midPdu(): boolean {
-    return this.buffered > 0 || this.pendingLength >= 0;
+    return this.buffered > 0 || this.pendingLength >= 0 || this.pduLeft > 0;
   }
 
   feed(chunk: Buffer): void {
@@ -59,6 +67,10 @@ export class PduReader {
 
   private pump(): void {
     while (!this.paused && !this.stopped) {
+      if (this.pduLeft > 0) {
+        if (!this.pumpPData()) return;
+        continue;
+      }
       if (this.pendingLength < 0) {
         if (this.buffered < PDU_HEADER_LENGTH) return;
         const h = this.take(PDU_HEADER_LENGTH);
@@ -79,6 +91,16 @@ export class PduReader {
             limit,
           });
         }
+        if (type === PduType.PDataTF) {
+          if (length < 6) {
+            this.stopped = true;
+            throw conduitError("UL_PDU_MALFORMED", `P-DATA-TF of ${length} bytes cannot hold a PDV item`);
+          }
+          this.pduLeft = length;
+          this.pdvLeft = 0;
+          this.on.pDataStart(length);
+          continue;
+        }
         this.pendingType = type;
         this.pendingLength = length;
       }
@@ -87,8 +109,44 @@ export class PduReader {
       const type = this.pendingType;
       this.pendingType = -1;
       this.pendingLength = -1;
-      this.onPdu(type, body);
+      this.on.pdu(type, body);
     }
+  }
+
+  /** Advances through the current P-DATA-TF; returns false when more bytes are needed. */
+  private pumpPData(): boolean {
+    if (this.pdvLeft === 0) {
+      if (this.buffered < 6) return false;
+      const h = this.take(6);
+      const len = h.readUInt32BE(0);
+      if (len < 2 || len + 4 > this.pduLeft) {
+        this.stopped = true;
+        throw conduitError("UL_PDU_MALFORMED", `P-DATA-TF: PDV item length ${len} does not fit the ${this.pduLeft} bytes left in the PDU`);
+      }
+      this.pdvContext = h[4]!;
+      this.pdvMch = h[5]!;
+      if (this.pdvContext % 2 === 0) {
+        this.stopped = true;
+        throw conduitError("UL_PDU_MALFORMED", `P-DATA-TF: presentation context ID ${this.pdvContext} is even (PS3.8 9.3.2.2)`);
+      }
+      this.pduLeft -= 6;
+      this.pdvLeft = len - 2;
+      if (this.pdvLeft === 0) {
+        this.on.pdvFragment(this.pdvContext, this.pdvMch, Buffer.alloc(0), true);
+        return true;
+      }
+    }
+    if (this.buffered === 0) return false;
+    const first = this.chunks[0]!;
+    const n = Math.min(first.length, this.pdvLeft);
+    const data = first.length === n ? first : first.subarray(0, n);
+    if (first.length === n) this.chunks.shift();
+    else this.chunks[0] = first.subarray(n);
+    this.buffered -= n;
+    this.pdvLeft -= n;
+    this.pduLeft -= n;
+    this.on.pdvFragment(this.pdvContext, this.pdvMch, data, this.pdvLeft === 0);
+    return true;
   }
 
   private take(n: number): Buffer {

@@ -1,6 +1,6 @@
 // Starting an in-process Conduit server for tests: 127.0.0.1, port 0, a fresh storage root, silent logs.
 import { join } from "node:path";
-import { readdir } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import { Server } from "../../src/server.js";
 import type { ConfigInput } from "../../src/config/schema.js";
 import { silentLogger } from "../../src/log/logger.js";
@@ -50,6 +50,13 @@ export async function storedFiles(dir: string): Promise<string[]> {
   return out.sort();
 }
 
+/** Temporary files holding data (the server keeps a few empty pre-opened spares there). */
 export async function tempFiles(root: string): Promise<string[]> {
-  return readdir(join(root, ".incoming")).catch(() => []);
+  const names = await readdir(join(root, ".incoming")).catch(() => [] as string[]);
+  const out: string[] = [];
+  for (const n of names) {
+    const s = await stat(join(root, ".incoming", n)).catch(() => null);
+    if (s && s.size > 0) out.push(n);
+  }
+  return out;
 }

@@ -87,19 +87,39 @@ test("P-DATA-TF PDVs decode as views and reject even context IDs", () => {
   assert.deepEqual(decodeAbort(encodeAbort(2, 6).subarray(6)), { type: 7, source: 2, reason: 6 });
 });
 
-test("PDU reader frames PDUs split at any byte and refuses oversize or unknown PDUs", () => {
-  const a = Buffer.concat([pDataHeader(1, true, true, 4), Buffer.from("1234")]);
-  const b = encodeAbort(0, 0);
-  const stream = Buffer.concat([a, b]);
+test("PDU reader streams PDVs split at any byte, without losing bytes, and refuses oversize or unknown PDUs", () => {
+  // One P-DATA-TF with two PDVs, then an A-ABORT.
+  const pdv = (ctx: number, mch: number, data: string) => {
+    const h = Buffer.alloc(6);
+    h.writeUInt32BE(data.length + 2, 0);
+    h[4] = ctx;
+    h[5] = mch;
+    return Buffer.concat([h, Buffer.from(data)]);
+  };
+  const items = Buffer.concat([pdv(1, 0x03, "CMD"), pdv(1, 0x02, "payload-bytes")]);
+  const header = Buffer.alloc(6);
+  header[0] = 0x04;
+  header.writeUInt32BE(items.length, 2);
+  const stream = Buffer.concat([header, items, encodeAbort(0, 0)]);
+  const noop = { pdu: () => {}, pDataStart: () => {}, pdvFragment: () => {} };
   for (let split = 1; split < stream.length; split++) {
-    const got: Array<[number, string]> = [];
-    const r = new PduReader({ maxPDataLength: 1000, maxOtherLength: 1000 }, (t, body) => got.push([t, body.toString("hex")]));
+    const events: string[] = [];
+    const data: Record<string, string> = { cmd: "", data: "" };
+    const r = new PduReader({ maxPDataLength: 1000, maxOtherLength: 1000 }, {
+      pdu: (t) => events.push(`pdu ${t}`),
+      pDataStart: () => events.push("pdata"),
+      pdvFragment: (ctx, mch, d, end) => {
+        data[mch & 1 ? "cmd" : "data"] += d.toString();
+        if (end) events.push(`pdv ${ctx} ${mch}`);
+      },
+    });
     r.feed(stream.subarray(0, split));
     r.feed(stream.subarray(split));
-    assert.deepEqual(got.map((g) => g[0]), [4, 7]);
+    assert.deepEqual(events, ["pdata", "pdv 1 3", "pdv 1 2", "pdu 7"], `split ${split}`);
+    assert.deepEqual(data, { cmd: "CMD", data: "payload-bytes" });
   }
-  const r = new PduReader({ maxPDataLength: 10, maxOtherLength: 10 }, () => {});
+  const r = new PduReader({ maxPDataLength: 10, maxOtherLength: 10 }, noop);
   assert.throws(() => r.feed(Buffer.concat([pDataHeader(1, true, true, 100)])), (e: unknown) => isConduitError(e, "UL_PDU_TOO_LARGE"));
-  const r2 = new PduReader({ maxPDataLength: 10, maxOtherLength: 10 }, () => {});
+  const r2 = new PduReader({ maxPDataLength: 10, maxOtherLength: 10 }, noop);
   assert.throws(() => r2.feed(Buffer.from([0x09, 0, 0, 0, 0, 0])), (e: unknown) => isConduitError(e, "UL_PDU_UNRECOGNIZED"));
 });
