@@ -161,8 +161,7 @@ async function keep(ctx: ServiceContext, cmd: CommandSet, transferSyntaxUid: str
       if (policy === "keep-first") return { status: Status.Success, comment: "duplicate SOP instance: first copy kept", path: ctx.storage.absolutePath(existing.path) };
       if (policy === "reject") return { status: Status.DuplicateSopInstance, comment: "duplicate SOP instance refused" };
     }
-    await ctx.storage.commit(rx.handle, rx.tempPath, finalPath);
-    ctx.catalog.insertInstance({
+    const record = {
       sopInstanceUid,
       sopClassUid,
       transferSyntaxUid,
@@ -171,10 +170,23 @@ async function keep(ctx: ServiceContext, cmd: CommandSet, transferSyntaxUid: str
       receivedAt: new Date().toISOString(),
       sourceAE: ctx.association.callingAE,
       dataset: ds,
-    });
+    };
     if (existing) {
+      await ctx.storage.commit(rx.handle, rx.tempPath, finalPath);
+      ctx.catalog.insertInstance(record);
       const oldPath = ctx.storage.absolutePath(existing.path);
       if (oldPath !== finalPath) await ctx.storage.remove(oldPath);
+    } else {
+      // A new object is indexed while its data syncs; if the commit fails the row goes again.
+      const committing = ctx.storage.commit(rx.handle, rx.tempPath, finalPath);
+      committing.catch(() => {});
+      ctx.catalog.insertInstance(record);
+      try {
+        await committing;
+      } catch (err) {
+        ctx.catalog.deleteInstance(sopInstanceUid);
+        throw err;
+      }
     }
     return { status: Status.Success, path: finalPath, committed: true };
   });

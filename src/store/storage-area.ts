@@ -119,29 +119,31 @@ export class StorageArea {
 
   /**
    * Makes a completely written temporary file the stored object: fdatasync (unless durability is "none"),
-   * close, rename into place (replacing any file there), and with "strict" also fsync the directory.
+   * rename into place (replacing any file there), and with "strict" also fsync the directory. The directory is
+   * created while the data syncs; the handle is closed after the rename, off the critical path.
    */
   async commit(handle: FileHandle, tempPath: string, finalPath: string): Promise<void> {
+    const dir = dirname(finalPath);
+    const ensureDir = this.knownDirs.has(dir) ? null : mkdir(dir, { recursive: true }).then(() => void this.knownDirs.add(dir));
     try {
       if (this.storage.durability !== "none") await handle.datasync();
-    } finally {
-      await handle.close().catch(() => {});
-    }
-    const dir = dirname(finalPath);
-    if (!this.knownDirs.has(dir)) {
-      await mkdir(dir, { recursive: true });
-      this.knownDirs.add(dir);
-    }
-    try {
-      await rename(tempPath, finalPath);
+      await ensureDir;
+      try {
+        await rename(tempPath, finalPath);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+        // The directory was removed under us: recreate it once.
+        this.knownDirs.delete(dir);
+        await mkdir(dir, { recursive: true });
+        await rename(tempPath, finalPath);
+      }
+      if (this.storage.durability === "strict") await fsyncDir(dir);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-      // The directory was removed under us: recreate it once.
-      this.knownDirs.delete(dir);
-      await mkdir(dir, { recursive: true });
-      await rename(tempPath, finalPath);
+      await ensureDir?.catch(() => {});
+      await handle.close().catch(() => {});
+      throw err;
     }
-    if (this.storage.durability === "strict") await fsyncDir(dir);
+    void handle.close().catch(() => {});
   }
 
   async remove(path: string): Promise<void> {
