@@ -1,12 +1,14 @@
 // The catalog: a SQLite index of stored objects (DESIGN.md section 7). The files are the truth; commits do not
 // wait for fsync (WAL, synchronous=NORMAL) because start-up reconciles the catalog with the files.
 import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 import BetterSqlite3, { type Database, type Statement } from "better-sqlite3";
 import type { DataSet } from "../dicom/dataset.js";
 import { conduitError, errorMessage } from "../errors.js";
 import { migrate } from "./schema.js";
-import { levelValues, cleanAttributes, PATIENT_KEYS, STUDY_KEYS, SERIES_KEYS, INSTANCE_KEYS } from "./attributes.js";
+import { Checkpointer } from "./workers.js";
+import { attributesJson, fillLevel, INSTANCE_COLUMNS } from "./attributes.js";
+import { insertSql, LevelWriter } from "./levels.js";
 
 export interface InstanceRecord {
   sopInstanceUid: string;
@@ -15,6 +17,7 @@ export interface InstanceRecord {
   /** Relative to the storage root, "/"-separated. */
   path: string;
   size: number;
+  /** ISO 8601 text. */
   receivedAt: string;
   sourceAE: string;
   dataset: DataSet;
@@ -33,113 +36,182 @@ export interface StoredInstance {
   patientId: string;
 }
 
-function upsert(table: string, conflict: string, keys: readonly string[], extra: string[] = []): string {
-  const cols = [...extra, ...keys];
-  const updates = cols.filter((c) => !conflict.split(",").map((s) => s.trim()).includes(c)).map((c) => `${c} = excluded.${c}`);
-  return `INSERT INTO ${table} (${cols.join(", ")}) VALUES (${cols.map((c) => `@${c}`).join(", ")})
-    ON CONFLICT (${conflict}) DO UPDATE SET ${updates.join(", ")} RETURNING id`;
+export interface InsertResult {
+  inserted: boolean;
+  replaced: boolean;
 }
+
+export interface CatalogOptions {
+  /** Checkpoint the WAL (fsyncs included) on a worker thread, not inside commits on the event loop (default true). */
+  checkpointInWorker?: boolean;
+}
+
+export interface LastRun {
+  /** When the previous (or current) run called markRunning; null if no run was ever recorded. */
+  startedAt: string | null;
+  cleanStop: boolean;
+}
+
+const IN = [...INSTANCE_COLUMNS.map((c) => c.keyword), "series_id", "transfer_syntax_uid", "path", "size", "received_at", "source_ae", "attrs"];
+
+const SQL = {
+  findInstance: "SELECT id, size, series_id AS parent FROM instances WHERE SOPInstanceUID = ?",
+  insertInstance: insertSql("instances", IN),
+  updateInstance: `UPDATE instances SET ${IN.map((c) => `${c} = @${c}`).join(", ")} WHERE id = @id`,
+  getInstance: `SELECT i.SOPInstanceUID, i.SOPClassUID, i.transfer_syntax_uid, i.path, i.size, i.received_at, i.source_ae,
+      se.SeriesInstanceUID, st.StudyInstanceUID, p.PatientID
+    FROM instances i JOIN series se ON se.id = i.series_id JOIN studies st ON st.id = se.study_id
+    JOIN patients p ON p.id = st.patient_id WHERE i.SOPInstanceUID = ?`,
+  deleteInstance: "DELETE FROM instances WHERE id = ?",
+  pathsAfter: "SELECT id, path FROM instances WHERE id > ? ORDER BY id LIMIT ?",
+  getMeta: "SELECT value FROM meta WHERE key = ?",
+  setMeta: "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+} as const;
+
+type Statements = { -readonly [K in keyof typeof SQL]: Statement };
+
+/** An instance row's id, size and series (parent). */
+type InstanceRow = { id: number; size: number; parent: number };
+
+const PATHS_PAGE = 2000;
 
 export class Catalog {
   readonly db: Database;
-  private total = 0;
-  private count = 0;
-  private readonly st: Record<string, Statement>;
-  private readonly insertTx: (rec: InstanceRecord) => { inserted: boolean; replaced: boolean };
+  private readonly st: Statements;
+  private total: number;
+  private count: number;
+  private readonly levels: LevelWriter;
+  // Reused parameter object: the insert path allocates no per-call map.
+  private readonly ip: Record<string, unknown> = {};
+  private readonly insertTx: (rec: InstanceRecord) => InsertResult & { delta: number };
+  private readonly deleteTx: (uid: string) => number | undefined;
+  private checkpointer: Checkpointer | undefined;
 
-  private constructor(readonly file: string) {
-    if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
+  private constructor(readonly file: string, options: CatalogOptions) {
+    let db: Database | undefined;
     try {
-      this.db = new BetterSqlite3(file);
+      if (file !== ":memory:") mkdirSync(dirname(resolve(file)), { recursive: true });
+      this.db = db = new BetterSqlite3(file);
       this.db.pragma("journal_mode = WAL");
       this.db.pragma("synchronous = NORMAL");
       this.db.pragma("foreign_keys = ON");
       this.db.pragma("busy_timeout = 5000");
+      this.db.pragma("temp_store = MEMORY");
+      this.db.pragma("journal_size_limit = 67108864");
       migrate(this.db);
+      const prepared: Partial<Statements> = {};
+      for (const [name, sql] of Object.entries(SQL)) prepared[name as keyof Statements] = this.db.prepare(sql);
+      this.st = prepared as Statements;
+      this.levels = new LevelWriter(this.db);
+      this.total = Number(this.meta("total_bytes") ?? 0);
+      this.count = Number(this.meta("instance_count") ?? 0);
     } catch (err) {
-      throw conduitError("CATALOG_IO", `cannot open catalog ${file}: ${errorMessage(err)}`, {}, err);
+      if (db?.open) db.close();
+      throw conduitError("CATALOG_IO", `cannot open catalog ${file}: ${errorMessage(err)}`, { file }, err);
     }
-    const db = this.db;
-    this.st = {
-      patient: db.prepare(upsert("patients", "PatientID, IssuerOfPatientID", PATIENT_KEYS)),
-      study: db.prepare(upsert("studies", "StudyInstanceUID", STUDY_KEYS, ["patient_id", "updated_at"])),
-      series: db.prepare(upsert("series", "SeriesInstanceUID", SERIES_KEYS, ["study_id"])),
-      findInstance: db.prepare("SELECT id, size, series_id FROM instances WHERE SOPInstanceUID = ?"),
-      insertInstance: db.prepare(
-        `INSERT INTO instances (series_id, ${INSTANCE_KEYS.join(", ")}, transfer_syntax_uid, path, size, received_at, source_ae, attrs)
-         VALUES (@series_id, ${INSTANCE_KEYS.map((k) => `@${k}`).join(", ")}, @transfer_syntax_uid, @path, @size, @received_at, @source_ae, @attrs)`,
-      ),
-      updateInstance: db.prepare(
-        `UPDATE instances SET series_id = @series_id, ${INSTANCE_KEYS.map((k) => `${k} = @${k}`).join(", ")},
-         transfer_syntax_uid = @transfer_syntax_uid, path = @path, size = @size, received_at = @received_at,
-         source_ae = @source_ae, attrs = @attrs WHERE id = @id`,
-      ),
-      getInstance: db.prepare(
-        `SELECT i.SOPInstanceUID, i.SOPClassUID, i.transfer_syntax_uid, i.path, i.size, i.received_at, i.source_ae,
-                se.SeriesInstanceUID, st.StudyInstanceUID, p.PatientID
-           FROM instances i JOIN series se ON se.id = i.series_id JOIN studies st ON st.id = se.study_id
-           JOIN patients p ON p.id = st.patient_id WHERE i.SOPInstanceUID = ?`,
-      ),
-      deleteInstance: db.prepare("DELETE FROM instances WHERE id = ?"),
-      pruneSeries: db.prepare("DELETE FROM series WHERE id = ? AND NOT EXISTS (SELECT 1 FROM instances WHERE series_id = ?) RETURNING study_id"),
-      pruneStudy: db.prepare("DELETE FROM studies WHERE id = ? AND NOT EXISTS (SELECT 1 FROM series WHERE study_id = ?) RETURNING patient_id"),
-      prunePatient: db.prepare("DELETE FROM patients WHERE id = ? AND NOT EXISTS (SELECT 1 FROM studies WHERE patient_id = ?)"),
-      getMeta: db.prepare("SELECT value FROM meta WHERE key = ?"),
-      setMeta: db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
-      paths: db.prepare("SELECT path FROM instances"),
-    };
-    const totals = db.prepare("SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS bytes FROM instances").get() as { n: number; bytes: number };
-    this.count = totals.n;
-    this.total = totals.bytes;
-    this.insertTx = db.transaction((rec: InstanceRecord) => this.insertUnsafe(rec));
+    this.insertTx = this.db.transaction((rec: InstanceRecord) => this.insertRows(rec));
+    this.deleteTx = this.db.transaction((uid: string) => this.deleteRows(uid));
+    if (file !== ":memory:" && options.checkpointInWorker !== false) this.startCheckpointer();
   }
 
-  static open(file: string): Catalog {
-    return new Catalog(file);
+  /** Opens (creating if needed) the catalog file and brings its schema up to date; ":memory:" for tests. */
+  static open(file: string, options: CatalogOptions = {}): Catalog {
+    return new Catalog(file, options);
   }
 
-  /** Indexes a stored object, creating or updating its patient, study and series; replaces a previous row. */
-  insertInstance(rec: InstanceRecord): { inserted: boolean; replaced: boolean } {
+  private startCheckpointer(): void {
     try {
-      return this.insertTx(rec);
-    } catch (err) {
-      throw conduitError("CATALOG_IO", `cannot index ${rec.sopInstanceUid}: ${errorMessage(err)}`, {}, err);
+      this.checkpointer = new Checkpointer(this.file, 5000, () => {
+        this.checkpointer = undefined;
+        if (this.db.open) this.db.pragma("wal_autocheckpoint = 1000");
+      });
+      this.db.pragma("wal_autocheckpoint = 0");
+    } catch {
+      this.stopCheckpointer();
     }
   }
 
-  private insertUnsafe(rec: InstanceRecord): { inserted: boolean; replaced: boolean } {
-    const ds = rec.dataset;
-    const now = rec.receivedAt;
-    const p = this.st.patient!.get(levelValues(ds, PATIENT_KEYS, { PatientID: "", IssuerOfPatientID: "" })) as { id: number };
-    const s = this.st.study!.get({ ...levelValues(ds, STUDY_KEYS), patient_id: p.id, updated_at: now }) as { id: number };
-    const se = this.st.series!.get({ ...levelValues(ds, SERIES_KEYS), study_id: s.id }) as { id: number };
-    const row = {
-      ...levelValues(ds, INSTANCE_KEYS),
-      SOPInstanceUID: rec.sopInstanceUid,
-      SOPClassUID: rec.sopClassUid,
-      series_id: se.id,
-      transfer_syntax_uid: rec.transferSyntaxUid,
-      path: rec.path,
-      size: rec.size,
-      received_at: now,
-      source_ae: rec.sourceAE,
-      attrs: JSON.stringify(cleanAttributes(ds)),
-    };
-    const old = this.st.findInstance!.get(rec.sopInstanceUid) as { id: number; size: number; series_id: number } | undefined;
-    if (old) {
-      this.st.updateInstance!.run({ ...row, id: old.id });
-      this.total += rec.size - old.size;
-      if (old.series_id !== se.id) this.prune(old.series_id);
-      return { inserted: false, replaced: true };
+  private noteCommit(): void {
+    if (!this.checkpointer?.noteCommit()) return;
+    try {
+      this.db.pragma("wal_checkpoint(PASSIVE)");
+    } catch {
+      // busy: the worker goes on; the limit is checked again later
     }
-    this.st.insertInstance!.run(row);
-    this.total += rec.size;
-    this.count++;
-    return { inserted: true, replaced: false };
+  }
+
+  /** Back to SQLite's automatic checkpoints on this connection. */
+  private stopCheckpointer(): void {
+    this.checkpointer?.stop();
+    this.checkpointer = undefined;
+    if (this.db.open) this.db.pragma("wal_autocheckpoint = 1000");
+  }
+
+  /** Indexes a stored object: upserts its patient, study and series, then inserts or replaces the instance row. */
+  insertInstance(rec: InstanceRecord): InsertResult {
+    let r: InsertResult & { delta: number };
+    try {
+      r = this.insertTx(rec);
+    } catch (err) {
+      this.levels.clearCache();
+      throw conduitError("CATALOG_IO", `cannot index ${rec.sopInstanceUid}: ${errorMessage(err)}`, { sopInstanceUid: rec.sopInstanceUid, path: rec.path }, err);
+    }
+    this.total += r.delta;
+    if (r.inserted) this.count++;
+    this.noteCommit();
+    return { inserted: r.inserted, replaced: r.replaced };
+  }
+
+  private insertRows(rec: InstanceRecord): InsertResult & { delta: number } {
+    const { ip, st } = this;
+    const seriesId = this.levels.write(rec.dataset.dict);
+    fillLevel(ip, rec.dataset.dict, INSTANCE_COLUMNS);
+    ip.SOPInstanceUID = rec.sopInstanceUid;
+    ip.SOPClassUID = rec.sopClassUid;
+    ip.series_id = seriesId;
+    ip.transfer_syntax_uid = rec.transferSyntaxUid;
+    ip.path = rec.path;
+    ip.size = rec.size;
+    ip.received_at = rec.receivedAt;
+    ip.source_ae = rec.sourceAE;
+    ip.attrs = attributesJson(rec.dataset);
+    const old = st.findInstance.get(rec.sopInstanceUid) as InstanceRow | undefined;
+    if (!old) {
+      st.insertInstance.run(ip);
+      return { inserted: true, replaced: false, delta: rec.size };
+    }
+    ip.id = old.id;
+    st.updateInstance.run(ip);
+    if (old.parent !== seriesId) this.levels.prune("series", old.parent);
+    return { inserted: false, replaced: true, delta: rec.size - old.size };
+  }
+
+  private deleteRows(uid: string): number | undefined {
+    const old = this.st.findInstance.get(uid) as InstanceRow | undefined;
+    if (!old) return undefined;
+    this.st.deleteInstance.run(old.id);
+    this.levels.prune("series", old.parent);
+    return old.size;
+  }
+
+  /** Removes an instance row and any series, study or patient left empty; false when it was not indexed. */
+  deleteInstance(sopInstanceUid: string): boolean {
+    let size: number | undefined;
+    try {
+      size = this.deleteTx(sopInstanceUid);
+    } catch (err) {
+      this.levels.clearCache();
+      throw conduitError("CATALOG_IO", `cannot remove ${sopInstanceUid}: ${errorMessage(err)}`, { sopInstanceUid }, err);
+    }
+    if (size === undefined) return false;
+    this.total -= size;
+    this.count--;
+    this.noteCommit();
+    return true;
   }
 
   getInstance(sopInstanceUid: string): StoredInstance | undefined {
-    const r = this.st.getInstance!.get(sopInstanceUid) as Record<string, string | number> | undefined;
+    const r = this.guard("read", () => this.st.getInstance.get(sopInstanceUid)) as Record<string, string | number> | undefined;
     if (!r) return undefined;
     return {
       sopInstanceUid: String(r.SOPInstanceUID),
@@ -156,29 +228,10 @@ export class Catalog {
   }
 
   hasInstance(sopInstanceUid: string): boolean {
-    return this.st.findInstance!.get(sopInstanceUid) !== undefined;
+    return this.guard("read", () => this.st.findInstance.get(sopInstanceUid)) !== undefined;
   }
 
-  /** Removes an instance row and any series, study or patient left empty. */
-  deleteInstance(sopInstanceUid: string): boolean {
-    return this.db.transaction(() => {
-      const old = this.st.findInstance!.get(sopInstanceUid) as { id: number; size: number; series_id: number } | undefined;
-      if (!old) return false;
-      this.st.deleteInstance!.run(old.id);
-      this.total -= old.size;
-      this.count--;
-      this.prune(old.series_id);
-      return true;
-    })();
-  }
-
-  private prune(seriesId: number): void {
-    const s = this.st.pruneSeries!.get(seriesId, seriesId) as { study_id: number } | undefined;
-    if (!s) return;
-    const st = this.st.pruneStudy!.get(s.study_id, s.study_id) as { patient_id: number } | undefined;
-    if (st) this.st.prunePatient!.run(st.patient_id, st.patient_id);
-  }
-
+  /** Bytes of all indexed objects, kept by triggers in the meta table and mirrored here (no scan per call). */
   totalBytes(): number {
     return this.total;
   }
@@ -187,28 +240,60 @@ export class Catalog {
     return this.count;
   }
 
+  /** Every stored path, read in pages so the caller may write to the catalog between items. */
   *instancePaths(): Iterable<string> {
-    for (const r of this.st.paths!.iterate() as Iterable<{ path: string }>) yield r.path;
+    let after = 0;
+    for (;;) {
+      const rows = this.guard("read", () => this.st.pathsAfter.all(after, PATHS_PAGE)) as { id: number; path: string }[];
+      for (const r of rows) yield r.path;
+      if (rows.length < PATHS_PAGE) return;
+      after = rows[rows.length - 1]!.id;
+    }
   }
 
-  /** Records that a run started; until markCleanStop, a later start treats the run as unclean. */
+  /** Records that a run started now; until markCleanStop, a later start treats this run as unclean. */
   markRunning(): void {
-    this.st.setMeta!.run("run_started_at", new Date().toISOString());
-    this.st.setMeta!.run("clean_stop", "0");
+    const write = this.db.transaction((started: string) => {
+      this.st.setMeta.run("run_started_at", started);
+      this.st.setMeta.run("clean_stop", "0");
+    });
+    this.guard("write", () => write(new Date().toISOString()));
   }
 
+  /** Records a clean stop and folds the WAL into the main file. */
   markCleanStop(): void {
-    this.st.setMeta!.run("clean_stop", "1");
-    this.db.pragma("wal_checkpoint(TRUNCATE)");
+    this.stopCheckpointer();
+    this.guard("write", () => {
+      this.st.setMeta.run("clean_stop", "1");
+      this.db.pragma("wal_checkpoint(TRUNCATE)");
+    });
   }
 
-  lastRun(): { startedAt: string | null; cleanStop: boolean } {
-    const started = this.st.getMeta!.get("run_started_at") as { value: string } | undefined;
-    const clean = this.st.getMeta!.get("clean_stop") as { value: string } | undefined;
-    return { startedAt: started?.value ?? null, cleanStop: clean === undefined || clean.value === "1" };
+  lastRun(): LastRun {
+    const startedAt = this.meta("run_started_at");
+    return { startedAt: startedAt === undefined ? null : String(startedAt), cleanStop: startedAt === undefined || this.meta("clean_stop") === "1" };
   }
 
   close(): void {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    this.checkpointer?.stop();
+    this.checkpointer = undefined;
+    this.guard("close", () => {
+      this.db.pragma("optimize");
+      this.db.close();
+    });
+  }
+
+  private meta(key: string): unknown {
+    const row = this.st.getMeta.get(key) as { value: unknown } | undefined;
+    return row?.value;
+  }
+
+  private guard<T>(what: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      throw conduitError("CATALOG_IO", `catalog ${what} failed on ${this.file}: ${errorMessage(err)}`, { file: this.file }, err);
+    }
   }
 }

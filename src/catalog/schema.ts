@@ -1,64 +1,141 @@
 // Catalog schema and its migrations (PRAGMA user_version): patient/study/series/instance levels with the
-// attributes Query/Retrieve matches on (PS3.4 C.6.1.1, C.6.2.1), plus storage facts per instance.
+// attributes Query/Retrieve matches on (PS3.4 C.6.1.1, C.6.2.1), storage facts per instance, and a meta table.
 import type { Database } from "better-sqlite3";
+import { conduitError, errorMessage } from "../errors.js";
 
-/** Each step runs once, in order, inside a transaction; user_version records how many have run. */
-export const MIGRATIONS: readonly string[] = [
-  `
-  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-  CREATE TABLE patients (
-    id INTEGER PRIMARY KEY,
-    PatientID TEXT NOT NULL,
-    IssuerOfPatientID TEXT NOT NULL DEFAULT '',
-    PatientName TEXT, PatientBirthDate TEXT, PatientBirthTime TEXT, PatientSex TEXT, OtherPatientIDs TEXT,
-    UNIQUE (PatientID, IssuerOfPatientID)
-  );
-  CREATE TABLE studies (
-    id INTEGER PRIMARY KEY,
-    patient_id INTEGER NOT NULL REFERENCES patients(id),
-    StudyInstanceUID TEXT NOT NULL UNIQUE,
-    StudyDate TEXT, StudyTime TEXT, AccessionNumber TEXT, StudyID TEXT, StudyDescription TEXT,
-    ReferringPhysicianName TEXT, PatientAge TEXT, PatientSize TEXT, PatientWeight TEXT, InstitutionName TEXT,
-    updated_at TEXT NOT NULL
-  );
-  CREATE TABLE series (
-    id INTEGER PRIMARY KEY,
-    study_id INTEGER NOT NULL REFERENCES studies(id),
-    SeriesInstanceUID TEXT NOT NULL UNIQUE,
-    Modality TEXT, SeriesNumber TEXT, SeriesDescription TEXT, SeriesDate TEXT, SeriesTime TEXT, BodyPartExamined TEXT,
-    PerformedProcedureStepStartDate TEXT, PerformedProcedureStepStartTime TEXT, StationName TEXT
-  );
-  CREATE TABLE instances (
-    id INTEGER PRIMARY KEY,
-    series_id INTEGER NOT NULL REFERENCES series(id),
-    SOPInstanceUID TEXT NOT NULL UNIQUE,
-    SOPClassUID TEXT NOT NULL,
-    InstanceNumber TEXT, ContentDate TEXT, ContentTime TEXT, NumberOfFrames TEXT, Rows INTEGER, Columns INTEGER,
-    transfer_syntax_uid TEXT NOT NULL,
-    path TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    received_at TEXT NOT NULL,
-    source_ae TEXT NOT NULL DEFAULT '',
-    attrs TEXT NOT NULL DEFAULT '{}'
-  );
-  CREATE INDEX patients_name ON patients (PatientName);
-  CREATE INDEX studies_patient ON studies (patient_id);
-  CREATE INDEX studies_date ON studies (StudyDate);
-  CREATE INDEX studies_accession ON studies (AccessionNumber);
-  CREATE INDEX series_study ON series (study_id);
-  CREATE INDEX series_modality ON series (Modality);
-  CREATE INDEX instances_series ON instances (series_id);
-  CREATE INDEX instances_received ON instances (received_at);
-  `,
+export interface Migration {
+  /** user_version after this step. */
+  readonly version: number;
+  readonly description: string;
+  /** Idempotent SQL (IF NOT EXISTS, ON CONFLICT): re-running a step that already ran changes nothing. */
+  readonly sql: string;
+}
+
+/** Frozen once released: a schema change is a new step appended here, never an edit of an old one. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: "patient/study/series/instance levels, meta, counters",
+    sql: `
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+
+      CREATE TABLE IF NOT EXISTS patients (
+        id INTEGER PRIMARY KEY,
+        PatientID TEXT NOT NULL,
+        IssuerOfPatientID TEXT NOT NULL DEFAULT '',
+        PatientName TEXT,
+        PatientBirthDate TEXT,
+        PatientBirthTime TEXT,
+        PatientSex TEXT,
+        OtherPatientIDs TEXT,
+        UNIQUE (PatientID, IssuerOfPatientID)
+      );
+
+      CREATE TABLE IF NOT EXISTS studies (
+        id INTEGER PRIMARY KEY,
+        patient_id INTEGER NOT NULL REFERENCES patients (id),
+        StudyInstanceUID TEXT NOT NULL UNIQUE,
+        StudyDate TEXT,
+        StudyTime TEXT,
+        AccessionNumber TEXT,
+        StudyID TEXT,
+        StudyDescription TEXT,
+        ReferringPhysicianName TEXT,
+        PatientAge TEXT,
+        PatientSize TEXT,
+        PatientWeight TEXT,
+        InstitutionName TEXT
+      );
+
+      CREATE TABLE IF NOT EXISTS series (
+        id INTEGER PRIMARY KEY,
+        study_id INTEGER NOT NULL REFERENCES studies (id),
+        SeriesInstanceUID TEXT NOT NULL UNIQUE,
+        Modality TEXT,
+        SeriesNumber INTEGER,
+        SeriesDescription TEXT,
+        SeriesDate TEXT,
+        SeriesTime TEXT,
+        BodyPartExamined TEXT,
+        PerformedProcedureStepStartDate TEXT,
+        PerformedProcedureStepStartTime TEXT,
+        StationName TEXT
+      );
+
+      CREATE TABLE IF NOT EXISTS instances (
+        id INTEGER PRIMARY KEY,
+        series_id INTEGER NOT NULL REFERENCES series (id),
+        SOPInstanceUID TEXT NOT NULL UNIQUE,
+        SOPClassUID TEXT NOT NULL,
+        InstanceNumber INTEGER,
+        ContentDate TEXT,
+        ContentTime TEXT,
+        NumberOfFrames INTEGER,
+        Rows INTEGER,
+        Columns INTEGER,
+        transfer_syntax_uid TEXT NOT NULL,
+        path TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        received_at TEXT NOT NULL,
+        source_ae TEXT NOT NULL DEFAULT '',
+        attrs TEXT NOT NULL DEFAULT '{}'
+      );
+
+      CREATE INDEX IF NOT EXISTS patients_name ON patients (PatientName);
+      CREATE INDEX IF NOT EXISTS studies_patient ON studies (patient_id);
+      CREATE INDEX IF NOT EXISTS studies_date ON studies (StudyDate);
+      CREATE INDEX IF NOT EXISTS studies_accession ON studies (AccessionNumber);
+      CREATE INDEX IF NOT EXISTS series_study ON series (study_id);
+      CREATE INDEX IF NOT EXISTS series_modality ON series (Modality);
+      CREATE INDEX IF NOT EXISTS instances_series ON instances (series_id);
+
+      INSERT INTO meta (key, value) SELECT 'total_bytes', COALESCE(SUM(size), 0) FROM instances WHERE true
+        ON CONFLICT (key) DO NOTHING;
+      INSERT INTO meta (key, value) SELECT 'instance_count', COUNT(*) FROM instances WHERE true
+        ON CONFLICT (key) DO NOTHING;
+
+      CREATE TRIGGER IF NOT EXISTS instances_counted_insert AFTER INSERT ON instances BEGIN
+        UPDATE meta SET value = value + NEW.size WHERE key = 'total_bytes';
+        UPDATE meta SET value = value + 1 WHERE key = 'instance_count';
+      END;
+      CREATE TRIGGER IF NOT EXISTS instances_counted_delete AFTER DELETE ON instances BEGIN
+        UPDATE meta SET value = value - OLD.size WHERE key = 'total_bytes';
+        UPDATE meta SET value = value - 1 WHERE key = 'instance_count';
+      END;
+      CREATE TRIGGER IF NOT EXISTS instances_counted_update AFTER UPDATE OF size ON instances BEGIN
+        UPDATE meta SET value = value + NEW.size - OLD.size WHERE key = 'total_bytes';
+      END;
+    `,
+  },
 ];
 
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Applies the pending steps in order, each with its user_version bump in one write transaction. */
 export function migrate(db: Database): number {
-  const current = db.pragma("user_version", { simple: true }) as number;
-  for (let v = current; v < MIGRATIONS.length; v++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[v]!);
-      db.pragma(`user_version = ${v + 1}`);
-    })();
+  const version = (): number => db.pragma("user_version", { simple: true }) as number;
+  const found = version();
+  if (found > SCHEMA_VERSION) {
+    throw conduitError("CATALOG_IO", `catalog schema version ${found} is newer than this Conduit understands (${SCHEMA_VERSION})`, {
+      found,
+      expected: SCHEMA_VERSION,
+    });
   }
-  return MIGRATIONS.length;
+  for (const step of MIGRATIONS) {
+    if (step.version <= found) continue;
+    const apply = db.transaction(() => {
+      // Re-read under the write lock: another process may have migrated meanwhile.
+      if (version() >= step.version) return;
+      db.exec(step.sql);
+      db.pragma(`user_version = ${step.version}`);
+    });
+    try {
+      apply.immediate();
+    } catch (err) {
+      throw conduitError("CATALOG_IO", `catalog migration ${step.version} (${step.description}) failed: ${errorMessage(err)}`, {
+        version: step.version,
+      }, err);
+    }
+  }
+  return version();
 }
