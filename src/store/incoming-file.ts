@@ -1,11 +1,15 @@
 // A received data set streaming into a temporary Part-10 file: PDV data coalesced into large writes, the socket
 // paused while the disk is behind, the header found on the fly. Nothing is buffered whole.
+import { writevSync } from "node:fs";
 import { open, unlink, type FileHandle } from "node:fs/promises";
 import { inflateRawSync } from "node:zlib";
 import { conduitError, errorMessage } from "../errors.js";
 import { HeaderScanner, type ScanResult } from "../dicom/header-scanner.js";
 import type { DataSink, Flow } from "../dimse/message.js";
 import type { TransferSyntax } from "../dicom/transfer-syntax.js";
+
+/** A remainder up to this size is written synchronously when the data set ends. */
+const SYNC_TAIL_BYTES = 256 * 1024;
 
 export interface IncomingFileOptions {
   tempPath: string;
@@ -107,7 +111,7 @@ export class IncomingFile implements DataSink {
   end(): void {
     this.endedFlag = true;
     this.endResolve();
-    if (this.writes.size === 0) this.flush();
+    if (this.writes.size === 0 && this.pendingBytes > SYNC_TAIL_BYTES) this.flush();
     this.notifyHeader();
   }
 
@@ -142,10 +146,12 @@ export class IncomingFile implements DataSink {
   async complete(): Promise<ReceivedFile> {
     await this.ended;
     await this.opened;
-    while (this.writes.size > 0 || (this.pendingBytes > 0 && !this.error)) {
+    while (this.writes.size > 0 || (this.pendingBytes > SYNC_TAIL_BYTES && !this.error)) {
       if (this.writes.size === 0) this.flush();
       await Promise.all([...this.writes]);
     }
+    // The small remainder is written at once: a thread-pool round trip would cost more than the write.
+    if (this.pendingBytes > 0 && !this.error) this.writeTailSync();
     if (this.error) throw this.error;
     const scan = this.finishScan();
     return {
@@ -187,6 +193,20 @@ export class IncomingFile implements DataSink {
     return { scan, failure: s.failure };
   }
 
+  private writeTailSync(): void {
+    const bufs = this.pending;
+    const bytes = this.pendingBytes;
+    this.pending = [];
+    this.pendingBytes = 0;
+    try {
+      const n = writevSync(this.handle!.fd, bufs, this.position);
+      if (n !== bytes) throw conduitError("STORE_NO_SPACE", `short write to ${this.opts.tempPath}: ${n} of ${bytes} bytes`);
+      this.position += bytes;
+    } catch (err) {
+      this.fail(err as Error);
+    }
+  }
+
   private flush(): void {
     const fh = this.handle;
     if (!fh || this.pendingBytes === 0 || this.error) return;
@@ -209,7 +229,7 @@ export class IncomingFile implements DataSink {
         this.inflight -= bytes;
         this.writes.delete(p);
         // One write in flight at a time (pwritev on one inode serializes anyway); what arrived meanwhile goes next.
-        if (this.pendingBytes > 0 && (this.pendingBytes >= this.coalesce || this.endedFlag)) this.flush();
+        if (this.pendingBytes >= this.coalesce || (this.endedFlag && this.pendingBytes > SYNC_TAIL_BYTES)) this.flush();
         if (this.paused && this.pendingBytes + this.inflight <= this.highWater / 2) this.releaseFlow();
       });
     this.writes.add(p);
