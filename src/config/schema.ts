@@ -20,6 +20,10 @@ export const PeerSchema = z.strictObject({
   port: port.refine((p) => p > 0, "port must be 1-65535"),
   /** What this peer may ask of us (DCMTK AETable-like access rights). */
   allow: z.array(ServiceName).default(["echo", "store", "find", "move", "get", "commit", "worklist"]),
+  /** Forwarding: associations opened to this peer at the same time. */
+  concurrency: z.number().int().min(1).max(16).default(2),
+  /** Our calling AE title towards this peer (default: aeTitle). */
+  callingAE: aeTitle.optional(),
 });
 
 export const LayoutSchema = z.enum(["default", "flat", "tree"]);
@@ -85,6 +89,31 @@ export const LimitsSchema = z.strictObject({
   shutdownGrace: seconds.default(30),
 });
 
+export const OutboxSchema = z.strictObject({
+  /** Attempts before a forward job goes to the dead-letter state. */
+  maxAttempts: z.number().int().min(1).default(10),
+  /** Retry back-off: first delay and cap, seconds (doubling in between). */
+  retryDelay: seconds.default(5),
+  maxRetryDelay: seconds.default(3600),
+  /** Seconds an idle forwarding association stays open for the next object. */
+  idleClose: seconds.default(5),
+});
+
+export const CommandSchema = z.strictObject({
+  /** Program and arguments; "{path}" is replaced by the stored file's (or study folder's) path as one argument. */
+  argv: z.array(z.string().min(1)).min(1),
+  /** Seconds before the command is killed. */
+  timeout: seconds.default(300),
+  cwd: z.string().min(1).optional(),
+});
+
+export const RulesSchema = z.strictObject({
+  /** Folder of *.rules files, read in name order. */
+  dir: z.string().min(1).default("./rules"),
+  /** Default quiet period of "on study-stable", seconds. */
+  studyStable: seconds.default(60),
+});
+
 export const ConfigSchema = z.strictObject({
   /** Our AE title; also the calling AE title of associations we open. */
   aeTitle: aeTitle.default("CONDUIT"),
@@ -102,6 +131,12 @@ export const ConfigSchema = z.strictObject({
   catalog: CatalogSchema.prefault({}),
   /** Known peers by AE title (DCMTK HostTable/AETable). */
   peers: z.record(aeTitle, PeerSchema).default({}),
+  rules: RulesSchema.prefault({}),
+  /** Commands rules may run, by name (never a shell: argv is passed as is). */
+  commands: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, "command names are letters, digits, _ and -"), CommandSchema).default({}),
+  outbox: OutboxSchema.prefault({}),
+  /** Watch the config file, rules and plugins and reload them while running. */
+  watch: z.boolean().default(true),
   log: z
     .strictObject({
       level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -113,3 +148,4 @@ export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
 export type PeerConfig = z.infer<typeof PeerSchema>;
 export type ServiceNameT = z.infer<typeof ServiceName>;
+export type CommandConfig = z.infer<typeof CommandSchema>;
