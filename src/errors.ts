@@ -29,6 +29,8 @@ export const ErrorCodes = {
   STORE_PATH_UNSAFE: "storage path is unsafe",
   // catalog
   CATALOG_IO: "catalog operation failed",
+  // rules and plugins
+  RULES_INVALID: "rules have errors",
   // CLI
   CLI_USAGE: "invalid command line",
 } as const;

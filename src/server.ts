@@ -1,4 +1,5 @@
-// The DICOM server: listener, acceptor policy, per-association DIMSE routing to the services, storage and catalog.
+// The DICOM server: listener, acceptor policy, per-association DIMSE routing to the services, the router with
+// its rules generation (hot-reloaded), storage, catalog and the forwarding outbox.
 import type { Socket } from "node:net";
 import { join } from "node:path";
 import type { Logger } from "pino";
@@ -12,9 +13,13 @@ import { Status } from "./dimse/status.js";
 import { isStorageSopClass, sopClass, VERIFICATION_SOP_CLASS } from "./dicom/sop-classes.js";
 import { defaultTransferSyntaxPreference } from "./dicom/transfer-syntax.js";
 import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from "./dicom/uid.js";
-import { errorMessage } from "./errors.js";
+import { conduitError, errorMessage } from "./errors.js";
 import { associationLogger, createLogger } from "./log/logger.js";
 import { Listener } from "./net/listener.js";
+import { Reloader } from "./reload/watcher.js";
+import { buildGeneration, type Generation } from "./router/generation.js";
+import { Router } from "./router/router.js";
+import { formatDiagnostic } from "./rules/index.js";
 import { handleEcho } from "./services/c-echo.js";
 import { handleStore } from "./services/c-store.js";
 import type { AssociationInfo, ServerParts, ServiceContext } from "./services/context.js";
@@ -23,10 +28,30 @@ import { StorageArea } from "./store/storage-area.js";
 import { Association, describeReject, type AssociationOptions } from "./ul/association.js";
 import { checkAssociationRequest, negotiate, reject, type AcceptorPolicy, type NegotiationResult } from "./ul/negotiation.js";
 import { RejectReason, RejectResult, RejectSource, type AssociateRQ } from "./ul/pdu.js";
+import { decideAssociationByRules, runSimpleEvent } from "./services/association-rules.js";
 
 export interface ServerOptions {
   config?: Config | ConfigInput;
   logger?: Logger;
+  /** The config file, watched for hot reload together with the rules folder. */
+  configFile?: string;
+  /** Command-line overrides re-applied on every reload of the config file. */
+  overrides?: Record<string, unknown>;
+}
+
+/** The acceptor policy a generation's config asks for (AE titles, SOP classes, transfer syntaxes, PDU size). */
+export function acceptorPolicy(config: Config): AcceptorPolicy {
+  const acceptUnknown = config.network.acceptUnknownStorageClasses;
+  return {
+    aeTitles: [config.aeTitle, ...config.aliases],
+    checkCalledAE: config.checkCalledAE,
+    allowedCallingAEs: config.checkCallingAE ? Object.keys(config.peers) : null,
+    supports: (uid) => uid === VERIFICATION_SOP_CLASS || isStorageSopClass(uid) || (acceptUnknown && !sopClass(uid)),
+    transferSyntaxPreference: config.network.transferSyntaxes.length ? config.network.transferSyntaxes : defaultTransferSyntaxPreference(),
+    maxPduReceive: config.network.maxPduReceive,
+    implementationClassUid: IMPLEMENTATION_CLASS_UID,
+    implementationVersionName: IMPLEMENTATION_VERSION_NAME,
+  };
 }
 
 export class Server {
@@ -34,39 +59,33 @@ export class Server {
   readonly log: Logger;
   readonly storage: StorageArea;
   readonly catalog: Catalog;
+  readonly router: Router;
   private readonly listener: Listener;
   private readonly associations = new Map<Association, DimseLink | null>();
   private address_: { host: string; port: number } | null = null;
   private closing: Promise<void> | null = null;
-  readonly policy: AcceptorPolicy;
+  private reloader?: Reloader;
 
-  private constructor(config: Config, log: Logger) {
+  private constructor(config: Config, log: Logger, generation: Generation) {
     this.config = config;
     this.log = log;
     this.storage = new StorageArea(config.storage);
     this.catalog = Catalog.open(config.catalog.path ?? join(this.storage.root, "conduit.db"));
+    this.router = new Router(generation, this.catalog, this.storage, log);
     this.listener = new Listener(config.limits, (socket) => this.onConnection(socket));
-    const aeTitles = [config.aeTitle, ...config.aliases];
-    const acceptUnknown = config.network.acceptUnknownStorageClasses;
-    this.policy = {
-      aeTitles,
-      checkCalledAE: config.checkCalledAE,
-      allowedCallingAEs: config.checkCallingAE ? Object.keys(config.peers) : null,
-      supports: (uid) => uid === VERIFICATION_SOP_CLASS || isStorageSopClass(uid) || (acceptUnknown && !sopClass(uid)),
-      transferSyntaxPreference: config.network.transferSyntaxes.length
-        ? config.network.transferSyntaxes
-        : defaultTransferSyntaxPreference(),
-      maxPduReceive: config.network.maxPduReceive,
-      implementationClassUid: IMPLEMENTATION_CLASS_UID,
-      implementationVersionName: IMPLEMENTATION_VERSION_NAME,
-    };
   }
 
-  /** Validates the config, opens storage and catalog, reconciles after an unclean stop, and listens. */
+  /** Validates config and rules, opens storage and catalog, reconciles after an unclean stop, and listens. */
   static async start(options: ServerOptions = {}): Promise<Server> {
     const config = parseConfig(options.config ?? {});
     const log = options.logger ?? createLogger({ level: config.log.level });
-    const server = new Server(config, log);
+    const built = buildGeneration(config, 1);
+    for (const d of built.diagnostics) log.warn({ file: d.file, line: d.line }, formatDiagnostic(d));
+    if (!built.generation) {
+      const text = built.diagnostics.filter((d) => d.severity === "error").map(formatDiagnostic).join("\n");
+      throw conduitError("RULES_INVALID", `\n${text}`, { diagnostics: built.diagnostics });
+    }
+    const server = new Server(config, log, built.generation);
     try {
       const previous = server.catalog.lastRun();
       const summary = await reconcileStorage(server.parts(), previous);
@@ -74,12 +93,21 @@ export class Server {
         log.warn(summary, "storage reconciled with the catalog after an unclean stop");
       }
       server.catalog.markRunning();
+      server.router.studyStable.start();
       server.address_ = await server.listener.listen(config.host, config.port);
     } catch (err) {
+      server.router.stop();
       server.catalog.close();
       throw err;
     }
-    log.info({ ae: config.aeTitle, host: server.address_.host, port: server.address_.port, root: server.storage.root }, "Conduit listening");
+    if (config.watch) {
+      server.reloader = new Reloader(server.router, log, { configFile: options.configFile, overrides: options.overrides });
+      server.reloader.start();
+    }
+    log.info(
+      { ae: config.aeTitle, host: server.address_.host, port: server.address_.port, root: server.storage.root, rules: built.generation.rules.size },
+      "Conduit listening",
+    );
     return server;
   }
 
@@ -91,8 +119,18 @@ export class Server {
     return this.address_?.host ?? this.config.host;
   }
 
+  get generation(): Generation {
+    return this.router.generation;
+  }
+
+  /** Rebuilds the generation from the rules folder (and config file) now; true if it was swapped in. */
+  reload(): Promise<boolean> {
+    this.reloader ??= new Reloader(this.router, this.log, {});
+    return this.reloader.reload();
+  }
+
   parts(): ServerParts {
-    return { config: this.config, storage: this.storage, catalog: this.catalog, log: this.log };
+    return { config: this.config, storage: this.storage, catalog: this.catalog, log: this.log, router: this.router };
   }
 
   private associationOptions(): AssociationOptions {
@@ -111,10 +149,14 @@ export class Server {
     }
     let log = this.log;
     let release: (() => void) | undefined;
+    // The association keeps the generation current when it arrived (DESIGN.md section 6).
+    const generation = this.router.generation;
+    let info: AssociationInfo | undefined;
     const assoc = Association.accept(socket, this.associationOptions(), {
       associate: (rq) => {
         log = associationLogger(this.log, { assoc: assoc.id, callingAE: rq.callingAE, calledAE: rq.calledAE, peer: assoc.peerAddress });
-        const decision = this.decideAssociation(rq, log);
+        info = { id: assoc.id, callingAE: rq.callingAE, calledAE: rq.calledAE, address: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
+        const decision = this.decideAssociation(rq, generation, info, log);
         if ("accept" in decision) {
           const slot = this.listener.connections.claim(rq.callingAE);
           if ("refused" in slot) {
@@ -125,48 +167,44 @@ export class Server {
         }
         return decision;
       },
-      established: () => this.onEstablished(assoc, log),
+      established: () => this.onEstablished(assoc, generation, info!, log),
       data() {},
       releaseRequested() {},
-      abort: (info) => log.warn({ origin: info.origin, reason: info.message }, "association aborted"),
+      abort: (a) => log.warn({ origin: a.origin, reason: a.message }, "association aborted"),
       closed: () => {
         release?.();
         this.associations.delete(assoc);
+        if (info && assoc.ac) runSimpleEvent(this.router, generation, "release", info, log);
       },
     });
     this.associations.set(assoc, null);
   }
 
-  private decideAssociation(rq: AssociateRQ, log: Logger): NegotiationResult {
-    const refused = checkAssociationRequest(rq, this.policy);
+  private decideAssociation(rq: AssociateRQ, generation: Generation, info: AssociationInfo, log: Logger): NegotiationResult {
+    const policy = acceptorPolicy(generation.config);
+    const refused = checkAssociationRequest(rq, policy);
     if (refused && "reject" in refused) {
       log.warn({ reason: describeReject(refused.reject) }, "association rejected");
       return refused;
     }
-    const ac = negotiate(rq, this.policy);
+    const byRules = decideAssociationByRules(this.router, generation, info, policy, log);
+    if ("reject" in byRules) return byRules;
+    const ac = negotiate(rq, byRules.policy);
     const accepted = ac.presentationContexts.filter((c) => c.result === 0).length;
-    log.info({ contexts: rq.presentationContexts.length, accepted }, "association accepted");
+    log.info({ contexts: rq.presentationContexts.length, accepted, generation: generation.id }, "association accepted");
     return { accept: ac };
   }
 
-  private onEstablished(assoc: Association, log: Logger): void {
-    const info: AssociationInfo = {
-      id: assoc.id,
-      callingAE: assoc.callingAE,
-      calledAE: assoc.calledAE,
-      address: assoc.socket.remoteAddress ?? "",
-      port: assoc.socket.remotePort ?? 0,
-    };
-    const ctx: ServiceContext = { ...this.parts(), association: info, log };
-    const link = new DimseLink(assoc, {
-      request: (msg, l) => this.route(ctx, msg, l),
-    });
+  private onEstablished(assoc: Association, generation: Generation, info: AssociationInfo, log: Logger): void {
+    const ctx: ServiceContext = { ...this.parts(), association: info, generation, log };
+    const link = new DimseLink(assoc, { request: (msg, l) => this.route(ctx, msg, l) });
     if (this.associations.has(assoc)) this.associations.set(assoc, link);
   }
 
   private route(ctx: ServiceContext, msg: IncomingMessage, link: DimseLink) {
     switch (msg.command.CommandField) {
       case CommandField.C_ECHO_RQ:
+        runSimpleEvent(this.router, ctx.generation, "echo", ctx.association, ctx.log);
         handleEcho(msg, link);
         return undefined;
       case CommandField.C_STORE_RQ:
@@ -187,13 +225,14 @@ export class Server {
     }
   }
 
-  /** Graceful stop: refuse new connections, let running associations finish (bounded), then close the catalog. */
+  /** Graceful stop: refuse new connections, let running transfers finish (bounded), then close the catalog. */
   close(): Promise<void> {
     this.closing ??= this.doClose();
     return this.closing;
   }
 
   private async doClose(): Promise<void> {
+    await this.reloader?.stop();
     await this.listener.stopAccepting();
     // Associations between messages are aborted at once; running transfers get the grace period to finish.
     const deadline = Date.now() + this.config.limits.shutdownGrace * 1000;
@@ -209,6 +248,7 @@ export class Server {
       await new Promise((r) => setTimeout(r, 50));
     }
     for (const s of this.listener.connections.all()) s.destroy();
+    this.router.stop();
     try {
       this.catalog.markCleanStop();
     } catch (err) {

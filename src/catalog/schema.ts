@@ -107,6 +107,52 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 2,
+    description: "forward jobs (outbox), consistent new UIDs, study-stable timers, plugin key-value store",
+    sql: `
+      CREATE TABLE IF NOT EXISTS forward_jobs (
+        id INTEGER PRIMARY KEY,
+        destination TEXT NOT NULL,
+        sop_instance_uid TEXT NOT NULL,
+        sop_class_uid TEXT NOT NULL,
+        transfer_syntax_uid TEXT NOT NULL,
+        path TEXT NOT NULL,
+        spooled INTEGER NOT NULL DEFAULT 0,
+        origin TEXT NOT NULL DEFAULT '',
+        state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'active', 'done', 'dead')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS forward_jobs_due ON forward_jobs (state, destination, next_attempt_at);
+      CREATE INDEX IF NOT EXISTS forward_jobs_path ON forward_jobs (path);
+
+      CREATE TABLE IF NOT EXISTS uid_map (
+        original TEXT PRIMARY KEY,
+        replacement TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+
+      CREATE TABLE IF NOT EXISTS study_stable (
+        study_uid TEXT NOT NULL,
+        rule_key TEXT NOT NULL,
+        due_at INTEGER NOT NULL,
+        PRIMARY KEY (study_uid, rule_key)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE IF NOT EXISTS plugin_kv (
+        plugin TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (plugin, key)
+      ) WITHOUT ROWID;
+
+      CREATE INDEX IF NOT EXISTS instances_path ON instances (path);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

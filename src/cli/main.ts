@@ -8,6 +8,7 @@ import { errorMessage, isConduitError } from "../errors.js";
 import { Server } from "../server.js";
 import { describeResult, storeFiles } from "../services/c-store-scu.js";
 import { ProgressBar } from "./progress.js";
+import { addRulesCommands } from "./rules-commands.js";
 
 function int(name: string) {
   return (v: string): number => {
@@ -64,7 +65,7 @@ export async function run(argv: string[], out: NodeJS.WriteStream = process.stdo
       const overrides: Partial<ConfigInput> = { host: o.host, port: o.port, aeTitle: o.ae };
       if (o.data) overrides.storage = { root: o.data };
       const config = loadConfig(o.config, overrides);
-      const server = await Server.start({ config });
+      const server = await Server.start({ config, configFile: o.config, overrides: overrides as Record<string, unknown> });
       await new Promise<void>((resolve) => {
         let stopping = false;
         const stop = (signal: string) => {
@@ -120,6 +121,8 @@ export async function run(argv: string[], out: NodeJS.WriteStream = process.stdo
     );
     if (summary.failed > 0 || (summary.sent === 0 && summary.warnings === 0)) exitCode = 1;
   });
+
+  addRulesCommands(program, { out, err, setExit: (c) => (exitCode = c) });
 
   try {
     await program.parseAsync(argv, { from: "user" });

@@ -15,6 +15,8 @@ export interface ParseOptions {
   littleEndian: boolean;
   /** Stop before the first top-level element with a tag at or above this (default: Pixel Data group, 7FE0,0008). */
   stopAt?: number;
+  /** Filled with each top-level element's byte range [start, end), for splicing edits back (dataset-writer). */
+  offsets?: Map<string, [number, number]>;
 }
 
 const LONG_VRS = new Set(["OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"]);
@@ -32,6 +34,7 @@ function isVrChars(a: number, b: number): boolean {
 
 class Reader {
   pos = 0;
+  offsets?: Map<string, [number, number]>;
   decode: (b: Uint8Array) => string = latin1;
   constructor(
     readonly buf: Buffer,
@@ -87,19 +90,18 @@ function parseElements(r: Reader, end: number | undefined, stopAt: number, top: 
     if (vr === "SQ" || (length === UNDEFINED && (vr === "UN" || vr === "SQ"))) {
       const implicitInside = vr === "UN"; // PS3.5 6.2.2: an undefined-length UN holds implicit VR LE items
       out[key] = { vr: "SQ", Value: parseSequence(r, length, implicitInside, stopAt) };
-      continue;
-    }
-    if (length === UNDEFINED) {
+    } else if (length === UNDEFINED) {
       // Encapsulated fragments outside Pixel Data: skip to the sequence delimiter.
       skipFragments(r);
       out[key] = { vr };
-      continue;
+    } else {
+      if (r.pos + length > r.buf.length) r.fail(`value of ${tagToHex(tag)} (${length} bytes) runs past the data`);
+      const value = r.buf.subarray(r.pos, r.pos + length);
+      r.pos += length;
+      out[key] = decodeValue(r, vr, value);
+      if (tag === 0x00080005) r.decode = charsetDecoder((out[key]!.Value ?? []) as string[]);
     }
-    if (r.pos + length > r.buf.length) r.fail(`value of ${tagToHex(tag)} (${length} bytes) runs past the data`);
-    const value = r.buf.subarray(r.pos, r.pos + length);
-    r.pos += length;
-    out[key] = decodeValue(r, vr, value);
-    if (tag === 0x00080005) r.decode = charsetDecoder((out[key]!.Value ?? []) as string[]);
+    if (top && r.offsets) r.offsets.set(key, [start, r.pos]);
   }
   if (end !== undefined && r.pos > end) r.fail("element runs past its item");
   return out;
@@ -208,5 +210,6 @@ function personName(v: string): Record<string, string> | string {
 /** Parses data set bytes (not deflated) up to `stopAt` (default: before the pixel data group). */
 export function parseDataSet(bytes: Buffer, options: ParseOptions): JsonDataSet {
   const r = new Reader(bytes, options.explicitVR, options.littleEndian);
+  r.offsets = options.offsets;
   return parseElements(r, bytes.length, options.stopAt ?? 0x7fe00008, true);
 }

@@ -3,7 +3,9 @@ import { inflateRawSync } from "node:zlib";
 import type { DcmjsDict, DcmjsElement } from "dcmjs";
 import { conduitError, errorMessage } from "../errors.js";
 import { parseTag, tagToHex } from "./dictionary.js";
-import { parseDataSet } from "./dataset-parser.js";
+import { parseDataSet, type JsonDataSet } from "./dataset-parser.js";
+import { encodeDataSet, spliceHeader } from "./dataset-writer.js";
+import { charsetEncoder } from "./charset.js";
 import { encodingOf } from "./transfer-syntax.js";
 
 export type TagRef = number | string;
@@ -15,7 +17,18 @@ function key(ref: TagRef): string {
   return tagToHex(t);
 }
 
+/** Where a parsed header came from: its bytes and each top-level element's range, for byte-preserving edits. */
+export interface DataSetSource {
+  bytes: Buffer;
+  offsets: Map<string, [number, number]>;
+  transferSyntaxUid: string;
+}
+
 export class DataSet {
+  /** Top-level keys changed since parsing (set, removed, or edited inside a sequence). */
+  readonly dirty = new Set<string>();
+  source?: DataSetSource;
+
   constructor(readonly dict: DcmjsDict = {}) {}
 
   /**
@@ -32,7 +45,27 @@ export class DataSet {
         throw conduitError("DICOM_PARSE", `deflated data set cannot be inflated: ${errorMessage(err)}`);
       }
     }
-    return new DataSet(parseDataSet(data, { explicitVR: ts.explicitVR, littleEndian: ts.littleEndian }) as DcmjsDict);
+    const offsets = new Map<string, [number, number]>();
+    const ds = new DataSet(parseDataSet(data, { explicitVR: ts.explicitVR, littleEndian: ts.littleEndian, offsets }) as DcmjsDict);
+    ds.source = { bytes: data, offsets, transferSyntaxUid };
+    return ds;
+  }
+
+  /** The header bytes after edits: untouched elements byte for byte, changed ones re-encoded (PS3.5 7). */
+  encode(transferSyntaxUid?: string): Buffer {
+    const ts = encodingOf(transferSyntaxUid ?? this.source?.transferSyntaxUid ?? "1.2.840.10008.1.2.1");
+    const enc = { explicitVR: ts.explicitVR, littleEndian: ts.littleEndian, text: charsetEncoder(this.strings("SpecificCharacterSet")) };
+    const src = this.source;
+    if (src && (!transferSyntaxUid || transferSyntaxUid === src.transferSyntaxUid)) {
+      if (this.dirty.size === 0) return src.bytes;
+      return spliceHeader(src.bytes, src.offsets, this.dict as JsonDataSet, this.dirty, enc);
+    }
+    return encodeDataSet(this.dict as JsonDataSet, enc);
+  }
+
+  /** Marks a top-level attribute changed (after an edit inside its sequence items). */
+  touch(ref: TagRef): void {
+    this.dirty.add(key(ref));
   }
 
   has(ref: TagRef): boolean {
@@ -84,13 +117,16 @@ export class DataSet {
   }
 
   set(ref: TagRef, vr: string, values: unknown[]): void {
-    this.dict[key(ref)] = { vr, Value: values };
+    const k = key(ref);
+    this.dict[k] = values.length ? { vr, Value: values } : { vr };
+    this.dirty.add(k);
   }
 
   remove(ref: TagRef): boolean {
     const k = key(ref);
     if (!(k in this.dict)) return false;
     delete this.dict[k];
+    this.dirty.add(k);
     return true;
   }
 

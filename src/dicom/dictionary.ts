@@ -83,3 +83,8 @@ export function parseTag(text: string): number | undefined {
 export function keywordOf(tag: number): string {
   return BY_TAG.get(tag >>> 0)?.keyword ?? formatTag(tag);
 }
+
+/** Every keyword of the dictionary (for "did you mean" hints). */
+export function allKeywords(): IterableIterator<string> {
+  return BY_KEYWORD.keys();
+}

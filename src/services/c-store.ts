@@ -1,27 +1,39 @@
-// Storage Service Class SCP (PS3.4 Annex B): a C-STORE data set streams to a temporary file, its header is
-// parsed, and success is answered only after the file is durable and indexed (DESIGN.md section 7).
+// Storage Service Class SCP (PS3.4 Annex B). The data set streams to a temporary file; once its header is in,
+// the store rules decide (refuse, coerce, place, forward, keep or not) before any of it is written; success is
+// answered only after the file is durable and indexed with its forward jobs (DESIGN.md sections 2, 3, 7).
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { CommandField, NO_DATA_SET, type CommandSet } from "../dimse/command.js";
 import type { DimseLink } from "../dimse/dimse-link.js";
 import type { DataSink, IncomingMessage } from "../dimse/message.js";
 import { Status, statusName } from "../dimse/status.js";
 import { DataSet } from "../dicom/dataset.js";
+import type { ScanResult } from "../dicom/header-scanner.js";
 import { encodeFileMeta } from "../dicom/part10.js";
 import { encodingOf } from "../dicom/transfer-syntax.js";
 import { errorMessage } from "../errors.js";
-import { IncomingFile, type ReceivedFile } from "../store/incoming-file.js";
+import type { EventContext } from "../router/event-context.js";
+import { emptyDecision, type Decision } from "../router/rule-set.js";
+import { IncomingFile, type HeaderPlan, type ReceivedFile } from "../store/incoming-file.js";
 import { placeByLayout } from "../store/layout.js";
 import { isNoSpace } from "../store/storage-area.js";
-import { join } from "node:path";
 import type { ServiceContext } from "./context.js";
-import type { ScanResult } from "../dicom/header-scanner.js";
 
 export interface StoreOutcome {
   status: number;
   comment?: string;
   /** Where the object was stored (absolute), when it was kept. */
   path?: string;
-  /** This transfer's file became the stored object (otherwise its temporary file is removed). */
+  /** This transfer's file became the stored (or spooled) object; otherwise its temporary file is removed. */
   committed?: boolean;
+}
+
+/** State decided from the header while the rest of the data set is still arriving. */
+interface Plan {
+  outcome?: StoreOutcome;
+  ds?: DataSet;
+  decision?: Decision;
+  sopInstanceUid?: string;
 }
 
 /** Serializes commits of one SOP Instance UID across associations, so duplicate handling is decided once. */
@@ -38,7 +50,7 @@ function withUidLock<T>(uid: string, fn: () => Promise<T>): Promise<T> {
   return next;
 }
 
-/** Discards a data set we will refuse anyway, still reading it so the association stays in step. */
+/** Discards a data set refused before it began, still reading it so the association stays in step. */
 class DiscardSink implements DataSink {
   private resolve!: () => void;
   private reject!: (e: Error) => void;
@@ -55,53 +67,13 @@ class DiscardSink implements DataSink {
   }
 }
 
-export function handleStore(ctx: ServiceContext, msg: IncomingMessage, link: DimseLink): DataSink {
-  const cmd = msg.command;
-  const sopClassUid = cmd.AffectedSOPClassUID ?? "";
-  const sopInstanceUid = cmd.AffectedSOPInstanceUID ?? "";
-  const respond = (o: StoreOutcome) => sendStoreResponse(link, msg, o);
-
-  if (!sopClassUid || !sopInstanceUid) {
-    const sink = new DiscardSink();
-    void link.track(sink.done.then(() => respond({ status: Status.CannotUnderstand, comment: "C-STORE-RQ lacks the affected SOP class or instance UID" }))).catch(() => {});
-    return sink;
-  }
-
-  const syntax = encodingOf(msg.context.transferSyntax);
-  const spare = ctx.storage.takeTemp(ctx.storage.root);
-  const file = new IncomingFile({
-    tempPath: spare?.path ?? ctx.storage.tempPath(ctx.storage.root, `${ctx.association.id}-${cmd.MessageID ?? 0}`),
-    handle: spare?.handle,
-    prefix: encodeFileMeta({ sopClassUid, sopInstanceUid, transferSyntaxUid: syntax.uid, sourceAETitle: ctx.association.callingAE }),
-    syntax,
-    flow: link.flow,
-  });
-
-  const started = process.hrtime.bigint();
-  void link
-    .track(
-      receiveAndStore(ctx, msg, file).then(
-        (outcome) => {
-          const ms = Number(process.hrtime.bigint() - started) / 1e6;
-          const log = outcome.status === Status.Success ? ctx.log.debug.bind(ctx.log) : ctx.log.warn.bind(ctx.log);
-          log({ sopInstanceUid, status: statusName(outcome.status), ms: Math.round(ms * 10) / 10, comment: outcome.comment }, "C-STORE");
-          return respond(outcome);
-        },
-        (err) => {
-          // The association failed mid-transfer: nothing to answer, nothing kept.
-          ctx.log.warn({ sopInstanceUid, err: errorMessage(err) }, "C-STORE transfer aborted; partial data discarded");
-        },
-      ),
-    )
-    .catch(() => {});
-  return file;
+export function eventOrigin(ctx: ServiceContext) {
+  const a = ctx.association;
+  return { callingAE: a.callingAE, calledAE: a.calledAE, address: a.address, associationId: a.id };
 }
 
-type Inspection = { ds: DataSet } | { outcome: StoreOutcome };
-
-/** Parses the header and checks it against the command (PS3.4 B.2.3): the data set must carry the SOP Class and
- * Instance the C-STORE-RQ names. */
-function inspect(cmd: CommandSet, transferSyntaxUid: string, scan: ScanResult, failure: string | null): Inspection {
+/** Parses the header and checks it against the command (PS3.4 B.2.3): same SOP Class and Instance. */
+function inspect(cmd: CommandSet, transferSyntaxUid: string, scan: ScanResult, failure: string | null): { ds: DataSet } | { outcome: StoreOutcome } {
   if (failure) return { outcome: { status: Status.CannotUnderstand, comment: `cannot parse data set: ${failure}` } };
   let ds: DataSet;
   try {
@@ -112,47 +84,122 @@ function inspect(cmd: CommandSet, transferSyntaxUid: string, scan: ScanResult, f
   const dsClass = ds.string("SOPClassUID");
   const dsInstance = ds.string("SOPInstanceUID");
   if (dsClass !== cmd.AffectedSOPClassUID || dsInstance !== cmd.AffectedSOPInstanceUID) {
-    return {
-      outcome: { status: Status.DataSetDoesNotMatchSopClass, comment: `data set has SOP ${dsClass ?? "none"}/${dsInstance ?? "none"}` },
-    };
+    return { outcome: { status: Status.DataSetDoesNotMatchSopClass, comment: `data set has SOP ${dsClass ?? "none"}/${dsInstance ?? "none"}` } };
   }
   return { ds };
 }
 
-async function receiveAndStore(ctx: ServiceContext, msg: IncomingMessage, file: IncomingFile): Promise<StoreOutcome> {
+/** The header plan: store rules run here, on the header, before anything is written. */
+function decideHeader(ctx: ServiceContext, msg: IncomingMessage, plan: Plan, scan: ScanResult, failure: string | null): HeaderPlan | "drop" {
+  const cmd = msg.command;
   const ts = msg.context.transferSyntax;
-  // The header usually completes long before the pixel data: parse it while the rest is still arriving.
-  const early = file.headerReady().then((scan) => (scan ? inspect(msg.command, ts, scan, null) : null));
+  const found = inspect(cmd, ts, scan, failure);
+  if ("outcome" in found) {
+    plan.outcome = found.outcome;
+    return "drop";
+  }
+  const ds = found.ds;
+  const rules = ctx.generation.rules;
+  let decision = emptyDecision();
+  if (rules.has("store")) {
+    const ev: EventContext = { event: "store", origin: eventOrigin(ctx), dataset: ds, now: new Date() };
+    decision = rules.evaluate("store", ev, ctx.router.services);
+    if (decision.reject) {
+      plan.outcome = { status: decision.reject.status, comment: decision.reject.message ?? "refused by rule" };
+      return "drop";
+    }
+  }
+  plan.ds = ds;
+  plan.decision = decision;
+  plan.sopInstanceUid = ds.string("SOPInstanceUID") ?? cmd.AffectedSOPInstanceUID!;
+  const header = decision.coerced ? ds.encode(ts) : scan.header;
+  const prefix = encodeFileMeta({ sopClassUid: cmd.AffectedSOPClassUID!, sopInstanceUid: plan.sopInstanceUid, transferSyntaxUid: ts, sourceAETitle: ctx.association.callingAE });
+  return { prefix, header };
+}
+
+export function handleStore(ctx: ServiceContext, msg: IncomingMessage, link: DimseLink): DataSink {
+  const cmd = msg.command;
+  const respond = (o: StoreOutcome) => sendStoreResponse(link, msg, o);
+  if (!cmd.AffectedSOPClassUID || !cmd.AffectedSOPInstanceUID) {
+    const sink = new DiscardSink();
+    void link.track(sink.done.then(() => respond({ status: Status.CannotUnderstand, comment: "C-STORE-RQ lacks the affected SOP class or instance UID" }))).catch(() => {});
+    return sink;
+  }
+  const plan: Plan = {};
+  const spare = ctx.storage.takeTemp(ctx.storage.root);
+  const file = new IncomingFile({
+    tempPath: spare?.path ?? ctx.storage.tempPath(ctx.storage.root, `${ctx.association.id}-${cmd.MessageID ?? 0}`),
+    handle: spare?.handle,
+    syntax: encodingOf(msg.context.transferSyntax),
+    flow: link.flow,
+    decide: (scan, failure) => decideHeader(ctx, msg, plan, scan, failure),
+  });
+  const started = process.hrtime.bigint();
+  void link
+    .track(
+      receiveAndStore(ctx, msg, file, plan).then(
+        (outcome) => {
+          const ms = Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10;
+          const fields = { sopInstanceUid: cmd.AffectedSOPInstanceUID, status: statusName(outcome.status), ms, comment: outcome.comment };
+          if (outcome.status === Status.Success || outcome.status === Status.CoercionOfDataElements) ctx.log.debug(fields, "C-STORE");
+          else ctx.log.warn(fields, "C-STORE refused");
+          return respond(outcome);
+        },
+        (err) => ctx.log.warn({ sopInstanceUid: cmd.AffectedSOPInstanceUID, err: errorMessage(err) }, "C-STORE transfer aborted; partial data discarded"),
+      ),
+    )
+    .catch(() => {});
+  return file;
+}
+
+async function receiveAndStore(ctx: ServiceContext, msg: IncomingMessage, file: IncomingFile, plan: Plan): Promise<StoreOutcome> {
   let received: ReceivedFile;
   try {
     received = await file.complete();
   } catch (err) {
     await file.discard();
-    if (isNoSpace(err)) return { status: Status.OutOfResources, comment: `out of space while writing: ${errorMessage(err)}` };
     if ((err as { code?: string }).code === "UL_ASSOCIATION_ABORTED") throw err;
+    if (isNoSpace(err)) return { status: Status.OutOfResources, comment: `out of space while writing: ${errorMessage(err)}` };
+    if ((err as { code?: string }).code === "DICOM_PARSE") return { status: Status.CannotUnderstand, comment: errorMessage(err) };
     return { status: Status.OutOfResources, comment: `cannot write the object: ${errorMessage(err)}` };
   }
+  if (plan.outcome || !plan.ds || !plan.decision) {
+    await file.discard();
+    return plan.outcome ?? { status: Status.ProcessingFailure, comment: "no decision was made for the object" };
+  }
   try {
-    const inspection = (await early) ?? inspect(msg.command, ts, received.scan, received.failure);
-    const outcome = "outcome" in inspection ? inspection.outcome : await keep(ctx, msg.command, ts, received, inspection.ds);
+    const outcome = await keep(ctx, msg, received, plan.ds, plan.decision, plan.sopInstanceUid!);
     if (!outcome.committed) await file.discard();
     return outcome;
   } catch (err) {
     await file.discard();
     if (isNoSpace(err)) return { status: Status.OutOfResources, comment: `out of space: ${errorMessage(err)}` };
     ctx.log.error({ err: errorMessage(err) }, "C-STORE failed");
-    return { status: Status.ProcessingFailure, comment: errorMessage(err).slice(0, 64) };
+    return { status: Status.ProcessingFailure, comment: errorMessage(err) };
   }
 }
 
-async function keep(ctx: ServiceContext, cmd: CommandSet, transferSyntaxUid: string, rx: ReceivedFile, ds: DataSet): Promise<StoreOutcome> {
-  const sopClassUid = cmd.AffectedSOPClassUID!;
-  const sopInstanceUid = cmd.AffectedSOPInstanceUID!;
+async function keep(ctx: ServiceContext, msg: IncomingMessage, rx: ReceivedFile, ds: DataSet, d: Decision, sopInstanceUid: string): Promise<StoreOutcome> {
+  const sopClassUid = msg.command.AffectedSOPClassUID!;
+  const transferSyntaxUid = msg.context.transferSyntax;
+  const success = d.coerced ? Status.CoercionOfDataElements : Status.Success;
   const space = await ctx.storage.spaceProblem(rx.size, ctx.catalog.totalBytes());
-  if (space) return { status: Status.OutOfResources, comment: space.slice(0, 64) };
+  if (space) return { status: Status.OutOfResources, comment: space };
 
-  const placement = placeByLayout(ctx.config.storage, ctx.storage.root, ctx.storage.doseRoot, ds, sopClassUid, sopInstanceUid);
-  const finalPath = join(placement.root, ...placement.relative.split("/"));
+  if (d.discard) {
+    // A pure router: the object lives in the spool only until its forwards are done.
+    if (d.forwards.length === 0) return { status: success, comment: "not kept by rule" };
+    const spoolPath = ctx.storage.spoolPath(sopInstanceUid);
+    await ctx.storage.commit(rx.handle, rx.tempPath, spoolPath);
+    const jobs = ctx.router.forwardJobs(d, { path: spoolPath, sopInstanceUid, sopClassUid, transferSyntaxUid, spooled: true });
+    ctx.catalog.db.transaction(() => ctx.router.enqueue(jobs))();
+    return { status: success, path: spoolPath, committed: true };
+  }
+
+  const place = d.storePath
+    ? { root: ctx.storage.root, relative: d.storePath }
+    : placeByLayout(ctx.config.storage, ctx.storage.root, ctx.storage.doseRoot, ds, sopClassUid, sopInstanceUid);
+  let finalPath = join(place.root, ...place.relative.split("/"));
 
   return withUidLock(sopInstanceUid, async () => {
     const existing = ctx.catalog.getInstance(sopInstanceUid);
@@ -160,7 +207,15 @@ async function keep(ctx: ServiceContext, cmd: CommandSet, transferSyntaxUid: str
       const policy = ctx.config.storage.duplicates;
       if (policy === "keep-first") return { status: Status.Success, comment: "duplicate SOP instance: first copy kept", path: ctx.storage.absolutePath(existing.path) };
       if (policy === "reject") return { status: Status.DuplicateSopInstance, comment: "duplicate SOP instance refused" };
+    } else if (d.storePath && existsSync(finalPath)) {
+      // A template that names the same file for two objects must not overwrite the first one.
+      finalPath = finalPath.replace(/(\.[A-Za-z0-9]+)?$/, (ext) => `~${sopInstanceUid.slice(-12)}${ext}`);
     }
+    // "stored" rules see the object as it will be kept; their forwards join the store rules' in one transaction.
+    const stored = ctx.generation.rules.has("stored")
+      ? ctx.generation.rules.evaluate("stored", { event: "stored", origin: eventOrigin(ctx), dataset: ds, now: new Date() }, ctx.router.services)
+      : emptyDecision();
+    const forwards = { ...d, forwards: [...new Set([...d.forwards, ...stored.forwards])], matched: [...d.matched, ...stored.matched] };
     const record = {
       sopInstanceUid,
       sopClassUid,
@@ -171,16 +226,23 @@ async function keep(ctx: ServiceContext, cmd: CommandSet, transferSyntaxUid: str
       sourceAE: ctx.association.callingAE,
       dataset: ds,
     };
-    if (existing) {
-      await ctx.storage.commit(rx.handle, rx.tempPath, finalPath);
+    const jobs = ctx.router.forwardJobs(forwards, { path: finalPath, sopInstanceUid, sopClassUid, transferSyntaxUid, spooled: false });
+    const index = () => ctx.catalog.db.transaction(() => {
       ctx.catalog.insertInstance(record);
-      const oldPath = ctx.storage.absolutePath(existing.path);
-      if (oldPath !== finalPath) await ctx.storage.remove(oldPath);
+      ctx.router.enqueue(jobs);
+    })();
+    if (existing || jobs.length > 0) {
+      await ctx.storage.commit(rx.handle, rx.tempPath, finalPath);
+      index();
+      if (existing) {
+        const oldPath = ctx.storage.absolutePath(existing.path);
+        if (oldPath !== finalPath) await ctx.storage.remove(oldPath);
+      }
     } else {
-      // A new object is indexed while its data syncs; if the commit fails the row goes again.
+      // A new object without forwards is indexed while its data syncs; if the commit fails the row goes again.
       const committing = ctx.storage.commit(rx.handle, rx.tempPath, finalPath);
       committing.catch(() => {});
-      ctx.catalog.insertInstance(record);
+      index();
       try {
         await committing;
       } catch (err) {
@@ -188,7 +250,9 @@ async function keep(ctx: ServiceContext, cmd: CommandSet, transferSyntaxUid: str
         throw err;
       }
     }
-    return { status: Status.Success, path: finalPath, committed: true };
+    const runs = { ...stored, runs: [...new Set([...d.runs, ...stored.runs])], logs: [...d.logs, ...stored.logs] };
+    ctx.router.afterStored(ctx.generation, runs, finalPath, ds.string("StudyInstanceUID"), ds, eventOrigin(ctx));
+    return { status: success, path: finalPath, committed: true };
   });
 }
 
@@ -201,6 +265,7 @@ export function sendStoreResponse(link: DimseLink, msg: IncomingMessage, o: Stor
     CommandDataSetType: NO_DATA_SET,
     Status: o.status,
   };
+  // PS3.7 C.4: an ErrorComment (LO, 64 characters) explains failures and warnings.
   if (o.comment && o.status !== Status.Success) rsp.ErrorComment = o.comment.replace(/[\\\x00-\x1f]/g, " ").slice(0, 64);
   return link.send(msg.context.id, rsp);
 }

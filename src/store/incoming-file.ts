@@ -1,8 +1,9 @@
-// A received data set streaming into a temporary Part-10 file: PDV data coalesced into large writes, the socket
-// paused while the disk is behind, the header found on the fly. Nothing is buffered whole.
+// A received data set streaming into a temporary Part-10 file. The header is held until it is complete and a
+// plan decides what to write (meta group, header as sent or coerced, or nothing); the rest streams to disk in
+// large pipelined writes while the socket pauses when the disk is behind. Nothing is buffered whole.
 import { writevSync } from "node:fs";
 import { open, unlink, type FileHandle } from "node:fs/promises";
-import { inflateRawSync } from "node:zlib";
+import { deflateRawSync, inflateRawSync } from "node:zlib";
 import { conduitError, errorMessage } from "../errors.js";
 import { HeaderScanner, type ScanResult } from "../dicom/header-scanner.js";
 import type { DataSink, Flow } from "../dimse/message.js";
@@ -10,20 +11,27 @@ import type { TransferSyntax } from "../dicom/transfer-syntax.js";
 
 /** A remainder up to this size is written synchronously when the data set ends. */
 const SYNC_TAIL_BYTES = 256 * 1024;
+/** Deflated data sets (small non-image objects in practice) are held to be walked after inflating. */
+const DEFLATED_LIMIT = 64 * 1024 * 1024;
+
+/** What to write before the rest of the data set: the file's preamble and meta group, and the header bytes. */
+export interface HeaderPlan {
+  prefix: Buffer;
+  header: Buffer;
+}
+
+/** Decides from the scanned header: write it (as sent or changed), or drop the object (refused). */
+export type HeaderDecider = (scan: ScanResult, failure: string | null) => HeaderPlan | "drop";
 
 export interface IncomingFileOptions {
   tempPath: string;
   /** An already open handle on tempPath (from the storage area's spares). */
   handle?: FileHandle;
-  /** Preamble and meta group written before the data set. */
-  prefix: Buffer;
   syntax: TransferSyntax;
   flow: Flow;
-  /** Bytes gathered before one write is issued. */
+  decide: HeaderDecider;
   coalesceBytes?: number;
-  /** Bytes queued or in flight above which the socket is paused. */
   highWaterBytes?: number;
-  /** Largest header kept in memory. */
   headerCap?: number;
 }
 
@@ -32,10 +40,6 @@ export interface ReceivedFile {
   /** Bytes of the whole file (prefix + data set). */
   size: number;
   datasetSize: number;
-  scan: ScanResult;
-  /** Structural problem found while walking the data set, if any. */
-  failure: string | null;
-  /** Open handle; the caller syncs and closes it. */
   handle: FileHandle;
 }
 
@@ -51,41 +55,33 @@ export class IncomingFile implements DataSink {
   private error: Error | null = null;
   private datasetBytes = 0;
   private readonly scanner: HeaderScanner | null;
-  private deflated: Buffer[] | null = null;
+  /** Bytes received before the plan (header and whatever followed it in the same chunks). */
+  private held: Buffer[] | null = [];
+  private dropped = false;
   private endResolve!: () => void;
   private endReject!: (e: Error) => void;
   private readonly ended: Promise<void>;
-  private aborted = false;
   private endedFlag = false;
-  private headerWaiters: Array<(scan: ScanResult | null) => void> = [];
+  private aborted = false;
   private readonly coalesce: number;
   private readonly highWater: number;
 
   constructor(private readonly opts: IncomingFileOptions) {
-    // One DCMTK PDV (128 KB) per write: data reaches the page cache while the transfer runs, so little is left
-    // to write when the last fragment arrives; writes are pipelined, never awaited one by one.
+    // One DCMTK PDV (128 KB) per write: data reaches the page cache while the transfer runs.
     this.coalesce = opts.coalesceBytes ?? 128 * 1024;
     this.highWater = opts.highWaterBytes ?? 16 * 1024 * 1024;
-    const cap = opts.headerCap ?? 16 * 1024 * 1024;
-    if (opts.syntax.deflated) {
-      this.scanner = null;
-      this.deflated = [];
-    } else {
-      this.scanner = new HeaderScanner(opts.syntax.explicitVR, opts.syntax.littleEndian, cap);
-    }
+    this.scanner = opts.syntax.deflated ? null : new HeaderScanner(opts.syntax.explicitVR, opts.syntax.littleEndian, opts.headerCap ?? 16 * 1024 * 1024);
     this.ended = new Promise((res, rej) => {
       this.endResolve = res;
       this.endReject = rej;
     });
     this.ended.catch(() => {});
-    this.pending.push(opts.prefix);
-    this.pendingBytes = opts.prefix.length;
     const opening = opts.handle ? Promise.resolve(opts.handle) : open(opts.tempPath, "w");
     if (opts.handle) this.handle = opts.handle;
     this.opened = opening.then((fh) => {
       this.handle = fh;
       if (this.aborted) void this.discard();
-      else if (this.pendingBytes > 0) this.flush();
+      else if (this.pendingBytes >= this.coalesce) this.flush();
       return fh;
     });
     this.opened.catch((err: Error) => this.fail(err));
@@ -94,52 +90,41 @@ export class IncomingFile implements DataSink {
   write(chunk: Buffer): void {
     if (this.aborted) return;
     this.datasetBytes += chunk.length;
-    if (this.scanner && !this.scanner.done) {
-      this.scanner.feed(chunk);
-      if (this.scanner.done) this.notifyHeader();
-    } else if (this.deflated && this.datasetBytes <= 64 * 1024 * 1024) this.deflated.push(Buffer.from(chunk));
-    if (this.error) return; // keep consuming the peer's data; the failure is reported at the end
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
-    if (this.pendingBytes >= this.coalesce && this.writes.size === 0) this.flush();
-    if (!this.paused && this.pendingBytes + this.inflight > this.highWater) {
-      this.paused = true;
-      this.opts.flow.pause();
+    if (this.held) {
+      this.held.push(chunk);
+      if (this.scanner) {
+        this.scanner.feed(chunk);
+        if (this.scanner.done) this.plan(this.scanner.scan ?? this.scanner.end(), this.scanner.failure);
+      } else if (this.datasetBytes > DEFLATED_LIMIT) {
+        this.fail(conduitError("DICOM_PARSE", `deflated data set larger than ${DEFLATED_LIMIT} bytes`));
+        this.held = null;
+      }
+      return;
     }
+    if (this.dropped || this.error) return; // keep consuming the peer's data; the outcome is known
+    this.queue(chunk);
   }
 
   end(): void {
     this.endedFlag = true;
+    if (this.held && !this.aborted) {
+      if (this.scanner) this.plan(this.scanner.end(), this.scanner.failure);
+      else this.planDeflated();
+    }
     this.endResolve();
     if (this.writes.size === 0 && this.pendingBytes > SYNC_TAIL_BYTES) this.flush();
-    this.notifyHeader();
-  }
-
-  /**
-   * Resolves with the header as soon as it is complete (usually long before the pixel data has arrived), or
-   * null when it can only be known at the end (deflated data sets, headers without pixel data).
-   */
-  headerReady(): Promise<ScanResult | null> {
-    const scan = this.scanner?.scan;
-    if (scan && !this.scanner?.failure) return Promise.resolve(scan);
-    if (!this.scanner || this.scanner.done) return Promise.resolve(null);
-    return new Promise((resolve) => this.headerWaiters.push(resolve));
-  }
-
-  private notifyHeader(): void {
-    const waiters = this.headerWaiters;
-    if (waiters.length === 0) return;
-    this.headerWaiters = [];
-    const scan = this.scanner?.scan && !this.scanner.failure && this.scanner.scan.pixelDataFound ? this.scanner.scan : null;
-    for (const w of waiters) w(scan);
   }
 
   abort(reason: Error): void {
     this.aborted = true;
-    this.notifyHeader();
     this.endReject(reason);
     this.releaseFlow();
     void this.discard();
+  }
+
+  /** True when the plan dropped the object (it is consumed but not written). */
+  get wasDropped(): boolean {
+    return this.dropped;
   }
 
   /** Waits for the last byte to be written; the caller then makes the file durable or discards it. */
@@ -153,15 +138,7 @@ export class IncomingFile implements DataSink {
     // The small remainder is written at once: a thread-pool round trip would cost more than the write.
     if (this.pendingBytes > 0 && !this.error) this.writeTailSync();
     if (this.error) throw this.error;
-    const scan = this.finishScan();
-    return {
-      tempPath: this.opts.tempPath,
-      size: this.position,
-      datasetSize: this.datasetBytes,
-      scan: scan.scan,
-      failure: scan.failure,
-      handle: this.handle!,
-    };
+    return { tempPath: this.opts.tempPath, size: this.position, datasetSize: this.datasetBytes, handle: this.handle! };
   }
 
   /** Closes and removes the temporary file (failed or refused objects leave nothing behind). */
@@ -171,26 +148,77 @@ export class IncomingFile implements DataSink {
     this.handle = undefined;
     while (this.writes.size > 0) await Promise.allSettled([...this.writes]);
     if (fh) await fh.close().catch(() => {});
-    if (fh || !this.error) await unlink(this.opts.tempPath).catch(() => {});
+    await unlink(this.opts.tempPath).catch(() => {});
   }
 
-  private finishScan(): { scan: ScanResult; failure: string | null } {
-    if (this.scanner) {
-      const scan = this.scanner.end();
-      return { scan, failure: this.scanner.failure };
+  private plan(scan: ScanResult, failure: string | null): void {
+    const held = this.held!;
+    this.held = null;
+    let decision: HeaderPlan | "drop";
+    try {
+      decision = this.opts.decide(scan, failure);
+    } catch (err) {
+      this.fail(err as Error);
+      return;
     }
-    // Deflated data sets (PS3.5 A.5) are walked after inflating; they are small non-image objects in practice.
+    if (decision === "drop") {
+      this.dropped = true;
+      return;
+    }
+    this.queue(decision.prefix);
+    this.queue(decision.header);
+    // What followed the header in the held chunks is the start of the tail (Pixel Data onwards).
+    let skip = scan.headerEnd;
+    for (const c of held) {
+      if (skip >= c.length) {
+        skip -= c.length;
+        continue;
+      }
+      this.queue(skip > 0 ? c.subarray(skip) : c);
+      skip = 0;
+    }
+  }
+
+  /** Deflated data sets (PS3.5 A.5) are walked after inflating; a changed header means deflating again. */
+  private planDeflated(): void {
+    const raw = Buffer.concat(this.held ?? []);
+    this.held = null;
     let inflated: Buffer;
     try {
-      inflated = inflateRawSync(Buffer.concat(this.deflated ?? []), { maxOutputLength: 256 * 1024 * 1024 });
+      inflated = inflateRawSync(raw, { maxOutputLength: 256 * 1024 * 1024 });
     } catch (err) {
       const scan = { header: Buffer.alloc(0), headerEnd: 0, truncated: false, pixelDataFound: false };
-      return { scan, failure: `deflated data set cannot be inflated: ${errorMessage(err)}` };
+      this.dropped = this.opts.decide(scan, `deflated data set cannot be inflated: ${errorMessage(err)}`) === "drop";
+      return;
     }
     const s = new HeaderScanner(true, true);
     s.feed(inflated);
     const scan = s.end();
-    return { scan, failure: s.failure };
+    let decision: HeaderPlan | "drop";
+    try {
+      decision = this.opts.decide(scan, s.failure);
+    } catch (err) {
+      this.fail(err as Error);
+      return;
+    }
+    if (decision === "drop") {
+      this.dropped = true;
+      return;
+    }
+    this.queue(decision.prefix);
+    if (decision.header === scan.header || decision.header.equals(scan.header)) this.queue(raw);
+    else this.queue(deflateRawSync(Buffer.concat([decision.header, inflated.subarray(scan.headerEnd)])));
+  }
+
+  private queue(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes >= this.coalesce && this.writes.size === 0) this.flush();
+    if (!this.paused && this.pendingBytes + this.inflight > this.highWater) {
+      this.paused = true;
+      this.opts.flow.pause();
+    }
   }
 
   private writeTailSync(): void {

@@ -7,7 +7,7 @@ import { errorMessage } from "../errors.js";
 import type { ServerParts } from "../services/context.js";
 import { placeByLayout } from "./layout.js";
 import { readStoredHeader } from "./stored-file.js";
-import { TEMP_DIR_NAME } from "./storage-area.js";
+import { SPOOL_DIR_NAME, TEMP_DIR_NAME } from "./storage-area.js";
 
 export interface ReconcileSummary {
   indexed: number;
@@ -122,7 +122,7 @@ async function* walk(root: string): AsyncGenerator<{ path: string; mtimeMs: numb
     for await (const entry of handle) {
       const p = join(dir, entry.name);
       if (entry.isDirectory()) {
-        if (entry.name !== TEMP_DIR_NAME) stack.push(p);
+        if (entry.name !== TEMP_DIR_NAME && entry.name !== SPOOL_DIR_NAME) stack.push(p);
       } else if (entry.isFile() && !/^conduit\.db/.test(entry.name)) {
         const s = await stat(p).catch(() => null);
         if (s) yield { path: p, mtimeMs: s.mtimeMs };

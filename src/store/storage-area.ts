@@ -6,10 +6,13 @@ import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { randomBytes } from "node:crypto";
 import type { Config } from "../config/schema.js";
 import { conduitError, errorMessage } from "../errors.js";
+import { safeComponent } from "./sanitize.js";
 
 export type Durability = Config["storage"]["durability"];
 
 export const TEMP_DIR_NAME = ".incoming";
+/** Objects a rule does not keep wait here for their forwards (pure router). */
+export const SPOOL_DIR_NAME = ".spool";
 
 export interface TempFile {
   path: string;
@@ -34,6 +37,7 @@ export class StorageArea {
     for (const r of [this.root, this.doseRoot]) {
       if (!r) continue;
       mkdirSync(join(r, TEMP_DIR_NAME), { recursive: true });
+      mkdirSync(join(r, SPOOL_DIR_NAME), { recursive: true });
     }
   }
 
@@ -81,6 +85,11 @@ export class StorageArea {
     for (const list of this.spares.values()) {
       for (const t of list.splice(0)) await t.handle.close().then(() => unlink(t.path)).catch(() => {});
     }
+  }
+
+  /** Where an object that is not kept waits for its forwards. */
+  spoolPath(sopInstanceUid: string): string {
+    return join(this.root, SPOOL_DIR_NAME, `${safeComponent(sopInstanceUid)}-${randomBytes(4).toString("hex")}.dcm`);
   }
 
   /** Path stored in the catalog: relative to the main root (dose files may live elsewhere). */

@@ -42,7 +42,7 @@ export async function storedFiles(dir: string): Promise<string[]> {
     for (const e of await readdir(d, { withFileTypes: true })) {
       const r = rel ? `${rel}/${e.name}` : e.name;
       if (e.isDirectory()) {
-        if (e.name !== ".incoming") await walk(join(d, e.name), r);
+        if (e.name !== ".incoming" && e.name !== ".spool") await walk(join(d, e.name), r);
       } else if (!/^conduit\.db/.test(e.name)) out.push(r);
     }
   };

@@ -1,0 +1,112 @@
+// Reading and writing attributes by path (keyword, tag, private tag, through sequence items) on a DataSet.
+import type { DcmjsDict, DcmjsElement } from "dcmjs";
+import type { DataSet } from "../dicom/dataset.js";
+import { lookupTag, tagToHex } from "../dicom/dictionary.js";
+import type { AttributePath, AttributeStep } from "../rules/ast.js";
+
+/** The element key of a step in one data set (item); private steps resolve their creator's block (PS3.5 7.8.1). */
+function stepKey(dict: DcmjsDict, step: AttributeStep, create: boolean): string | undefined {
+  if (!step.privateCreator) return tagToHex(step.tag);
+  const group = step.tag >>> 16;
+  const byte = step.tag & 0xff;
+  let free = -1;
+  for (let block = 0x10; block <= 0xff; block++) {
+    const creatorKey = tagToHex(((group << 16) | block) >>> 0);
+    const el = dict[creatorKey];
+    const v = el?.Value?.[0];
+    if (el && typeof v === "string" && v.trim() === step.privateCreator) return tagToHex(((group << 16) | (block << 8) | byte) >>> 0);
+    if (!el && free < 0) free = block;
+  }
+  if (!create || free < 0) return undefined;
+  // Reserve a block for the creator so a set can add the private element.
+  dict[tagToHex(((group << 16) | free) >>> 0)] = { vr: "LO", Value: [step.privateCreator] };
+  return tagToHex(((group << 16) | (free << 8) | byte) >>> 0);
+}
+
+function itemsOf(el: DcmjsElement | undefined, step: AttributeStep): DcmjsDict[] {
+  if (!el || el.vr !== "SQ") return [];
+  const items = (el.Value ?? []) as DcmjsDict[];
+  if (typeof step.item === "number") return items[step.item] ? [items[step.item]!] : [];
+  return items;
+}
+
+/** Every element the path reaches (any item of a sequence matches unless an index is given). */
+export function resolveElements(ds: DataSet, path: AttributePath): DcmjsElement[] {
+  let level: DcmjsDict[] = [ds.dict];
+  const steps = path.steps;
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i]!;
+    const last = i === steps.length - 1;
+    const next: DcmjsDict[] = [];
+    const found: DcmjsElement[] = [];
+    for (const dict of level) {
+      const k = stepKey(dict, step, false);
+      const el = k ? dict[k] : undefined;
+      if (!el) continue;
+      if (last) found.push(el);
+      else next.push(...itemsOf(el, step));
+    }
+    if (last) return found;
+    level = next;
+  }
+  return [];
+}
+
+/** All values the path reaches, flattened. */
+export function resolveValues(ds: DataSet, path: AttributePath): unknown[] {
+  const out: unknown[] = [];
+  for (const el of resolveElements(ds, path)) if (el.Value) out.push(...el.Value);
+  return out;
+}
+
+/** The VR of the path's leaf: the element's own, else the dictionary's, else LO for private and unknown tags. */
+export function leafVR(ds: DataSet, path: AttributePath): string {
+  const existing = resolveElements(ds, path)[0];
+  if (existing) return existing.vr;
+  const last = path.steps[path.steps.length - 1]!;
+  if (last.privateCreator) return "LO";
+  return lookupTag(last.tag)?.vr ?? "LO";
+}
+
+/**
+ * Applies `edit` to every place the path names, creating sequence items and the leaf's parent as needed;
+ * edit returns the new element, or undefined to remove it. Marks the top-level attribute changed.
+ */
+export function editPath(ds: DataSet, path: AttributePath, edit: (el: DcmjsElement | undefined) => DcmjsElement | undefined, create = true): void {
+  const steps = path.steps;
+  let level: DcmjsDict[] = [ds.dict];
+  const topKey = stepKey(ds.dict, steps[0]!, create && steps.length === 1);
+  for (let i = 0; i < steps.length - 1; i++) {
+    const step = steps[i]!;
+    const next: DcmjsDict[] = [];
+    for (const dict of level) {
+      const k = stepKey(dict, step, create);
+      if (!k) continue;
+      let el = dict[k];
+      if (!el || el.vr !== "SQ") {
+        if (!create) continue;
+        el = { vr: "SQ", Value: [] };
+        dict[k] = el;
+      }
+      const items = (el.Value ?? (el.Value = [])) as DcmjsDict[];
+      if (typeof step.item === "number") {
+        if (!items[step.item] && create) while (items.length <= step.item) items.push({});
+        if (items[step.item]) next.push(items[step.item]!);
+      } else {
+        if (items.length === 0 && create) items.push({});
+        next.push(...items);
+      }
+    }
+    level = next;
+  }
+  const leaf = steps[steps.length - 1]!;
+  for (const dict of level) {
+    const k = stepKey(dict, leaf, create);
+    if (!k) continue;
+    const updated = edit(dict[k]);
+    if (updated) dict[k] = updated;
+    else delete dict[k];
+  }
+  const k = topKey ?? stepKey(ds.dict, steps[0]!, false);
+  if (k) ds.dirty.add(k);
+}

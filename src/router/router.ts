@@ -1,0 +1,161 @@
+// The router: holds the current generation and carries out what rules decide beyond the event itself
+// (forward jobs, commands, study-stable timers, consistent new UIDs).
+import { dirname, sep } from "node:path";
+import type { Logger } from "pino";
+import type { Catalog } from "../catalog/catalog.js";
+import type { DataSet } from "../dicom/dataset.js";
+import { sopClassByKeyword } from "../dicom/sop-classes.js";
+import { transferSyntaxByKeyword } from "../dicom/transfer-syntax.js";
+import { errorMessage } from "../errors.js";
+import type { StorageArea } from "../store/storage-area.js";
+import { readStoredHeader } from "../store/stored-file.js";
+import { CommandRunner } from "./commands.js";
+import type { EventOrigin } from "./event-context.js";
+import type { Generation } from "./generation.js";
+import type { CompiledRule, Decision, RuleServices } from "./rule-set.js";
+import { StudyStableTracker } from "./study-stable.js";
+import { UidMap } from "./uid-map.js";
+
+export interface ForwardJob {
+  destination: string;
+  sopInstanceUid: string;
+  sopClassUid: string;
+  transferSyntaxUid: string;
+  /** Absolute path of the file to send. */
+  path: string;
+  /** The file is a spool copy (not kept): delete it when its last job ends. */
+  spooled: boolean;
+  /** Which rule asked for it, "file:line". */
+  origin: string;
+}
+
+export interface ForwardQueue {
+  enqueue(jobs: ForwardJob[]): void;
+}
+
+export function ruleKey(r: CompiledRule): string {
+  return `${r.file}:${r.rule.span.start.line}`;
+}
+
+export class Router {
+  private current: Generation;
+  readonly commands: CommandRunner;
+  readonly studyStable: StudyStableTracker;
+  private readonly uids: UidMap;
+  queue?: ForwardQueue;
+  /** Last header seen per pending study, so a study-stable rule can test the study's attributes. */
+  private readonly studyHeaders = new Map<string, DataSet>();
+
+  constructor(
+    generation: Generation,
+    private readonly catalog: Catalog,
+    private readonly storage: StorageArea,
+    private readonly log: Logger,
+  ) {
+    this.current = generation;
+    this.commands = new CommandRunner(log);
+    this.uids = new UidMap(catalog.db);
+    this.studyStable = new StudyStableTracker(catalog.db, log, (study, key) => void this.fireStudyStable(study, key));
+  }
+
+  get generation(): Generation {
+    return this.current;
+  }
+
+  swap(next: Generation): void {
+    this.current = next;
+  }
+
+  readonly services: RuleServices = {
+    mapUid: (uid) => this.uids.map(uid),
+    resolveUid: (v) => sopClassByKeyword(v)?.uid ?? transferSyntaxByKeyword(v)?.uid ?? v,
+  };
+
+  /** Forward jobs for a decision's destinations (inserted in the caller's transaction). */
+  forwardJobs(d: Decision, file: { path: string; sopInstanceUid: string; sopClassUid: string; transferSyntaxUid: string; spooled: boolean }): ForwardJob[] {
+    const origin = d.matched.map((m) => `${m.file}:${m.line}`).join(",");
+    return d.forwards.map((destination) => ({ destination, ...file, origin }));
+  }
+
+  enqueue(jobs: ForwardJob[]): void {
+    if (jobs.length === 0) return;
+    if (!this.queue) throw new Error("no forwarding queue");
+    this.queue.enqueue(jobs);
+  }
+
+  /** After a stored object was answered: commands, log lines, and arming study-stable rules. */
+  afterStored(gen: Generation, d: Decision, path: string, studyUid: string | undefined, ds: DataSet, origin: EventOrigin): void {
+    for (const line of d.logs) this.log.info({ assoc: origin.associationId, rule: "log" }, line);
+    for (const name of d.runs) {
+      const cmd = gen.config.commands[name];
+      if (cmd) this.commands.run(name, cmd, path, `store ${origin.callingAE}`);
+      else this.log.error({ command: name }, "rule names a command missing from the config");
+    }
+    const rules = gen.rules.rules("study-stable");
+    if (studyUid && rules.length > 0) {
+      this.studyHeaders.set(studyUid, ds);
+      const defaultMs = gen.config.rules.studyStable * 1000;
+      this.studyStable.touch(studyUid, rules.map((r) => ({ key: ruleKey(r), quietMs: r.rule.afterMs ?? defaultMs })));
+    }
+  }
+
+  private async fireStudyStable(studyUid: string, key: string): Promise<void> {
+    const gen = this.current;
+    const rule = gen.rules.rules("study-stable").find((r) => ruleKey(r) === key);
+    const instances = this.studyInstances(studyUid);
+    if (!rule || instances.length === 0) return;
+    let ds = this.studyHeaders.get(studyUid);
+    if (!ds) {
+      try {
+        ds = (await readStoredHeader(this.storage.absolutePath(instances[instances.length - 1]!.path))).dataset;
+      } catch (err) {
+        this.log.warn({ err: errorMessage(err) }, "study-stable: cannot read a header of the study");
+        return;
+      }
+    }
+    if (!this.studyStable.pendingFor(studyUid)) this.studyHeaders.delete(studyUid);
+    const origin: EventOrigin = { callingAE: "", calledAE: gen.config.aeTitle, address: "", associationId: "" };
+    const ctx = { event: "study-stable" as const, origin, dataset: ds, now: new Date() };
+    if (rule.when && !rule.when(ctx)) return;
+    const d: Decision = { matched: [{ file: rule.file, line: rule.rule.span.start.line, event: "study-stable" }], restrict: {}, coerced: false, discard: false, forwards: [], runs: [], logs: [], stopped: false };
+    for (const step of rule.steps) if (step(ctx, d, this.services) === "stop") break;
+    const jobs = instances.flatMap((i) =>
+      this.forwardJobs(d, { path: this.storage.absolutePath(i.path), sopInstanceUid: i.sopInstanceUid, sopClassUid: i.sopClassUid, transferSyntaxUid: i.transferSyntaxUid, spooled: false }),
+    );
+    if (jobs.length) this.catalog.db.transaction(() => this.enqueue(jobs))();
+    for (const line of d.logs) this.log.info({ rule: key }, line);
+    const folder = commonFolder(instances.map((i) => this.storage.absolutePath(i.path)));
+    for (const name of d.runs) {
+      const cmd = gen.config.commands[name];
+      if (cmd) this.commands.run(name, cmd, folder, `study-stable ${key}`);
+    }
+    this.log.info({ rule: key, instances: instances.length, forwards: d.forwards, runs: d.runs }, "study stable");
+  }
+
+  private studyInstances(studyUid: string): Array<{ sopInstanceUid: string; sopClassUid: string; transferSyntaxUid: string; path: string }> {
+    return this.catalog.db
+      .prepare(
+        `SELECT i.SOPInstanceUID AS sopInstanceUid, i.SOPClassUID AS sopClassUid, i.transfer_syntax_uid AS transferSyntaxUid, i.path AS path
+           FROM instances i JOIN series se ON se.id = i.series_id JOIN studies st ON st.id = se.study_id
+          WHERE st.StudyInstanceUID = ? ORDER BY i.id`,
+      )
+      .all(studyUid) as Array<{ sopInstanceUid: string; sopClassUid: string; transferSyntaxUid: string; path: string }>;
+  }
+
+  stop(): void {
+    this.studyStable.stop();
+  }
+}
+
+/** The deepest folder holding every file of a study: what a CAD command gets for "the study". */
+export function commonFolder(paths: readonly string[]): string {
+  if (paths.length === 0) return "";
+  let parts = dirname(paths[0]!).split(sep);
+  for (const p of paths.slice(1)) {
+    const q = dirname(p).split(sep);
+    let i = 0;
+    while (i < parts.length && i < q.length && parts[i] === q[i]) i++;
+    parts = parts.slice(0, i);
+  }
+  return parts.join(sep) || sep;
+}
