@@ -114,6 +114,21 @@ export const RulesSchema = z.strictObject({
   studyStable: seconds.default(60),
 });
 
+export const PluginsSchema = z.strictObject({
+  /** Folder of *.js plugins, loaded in name order. */
+  dir: z.string().min(1).default("./plugins"),
+  /** Memory cap per plugin context, MiB. */
+  memoryMB: z.number().min(1).max(1024).default(16),
+  /** Stack cap per plugin, KiB. */
+  stackKB: z.number().min(16).max(8192).default(256),
+  /** Time budget of one handler call, milliseconds (interrupted beyond it). */
+  timeoutMs: z.number().min(1).max(60000).default(100),
+  /** Consecutive failures after which a plugin is disabled until it is reloaded. */
+  maxFailures: z.number().int().min(1).default(5),
+  /** Who decides first: rules then plugins (default), or plugins then rules. */
+  order: z.enum(["rules-first", "plugins-first"]).default("rules-first"),
+});
+
 export const ConfigSchema = z.strictObject({
   /** Our AE title; also the calling AE title of associations we open. */
   aeTitle: aeTitle.default("CONDUIT"),
@@ -132,6 +147,7 @@ export const ConfigSchema = z.strictObject({
   /** Known peers by AE title (DCMTK HostTable/AETable). */
   peers: z.record(aeTitle, PeerSchema).default({}),
   rules: RulesSchema.prefault({}),
+  plugins: PluginsSchema.prefault({}),
   /** Commands rules may run, by name (never a shell: argv is passed as is). */
   commands: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, "command names are letters, digits, _ and -"), CommandSchema).default({}),
   outbox: OutboxSchema.prefault({}),

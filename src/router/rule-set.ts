@@ -164,6 +164,15 @@ function compileAction(a: Action, baseDir: string, tables: Map<string, LookupTab
   void event;
 }
 
+/**
+ * Runs actions that did not come from a rule file (plugin decisions translated to the same Action shapes) on a
+ * decision; "stop" when one of them stops evaluation.
+ */
+export function runActions(actions: readonly Action[], event: EventName, ctx: EventContext, d: Decision, services: RuleServices, baseDir: string): "stop" | void {
+  const tables = new Map<string, LookupTable>();
+  for (const a of actions) if (compileAction(a, baseDir, tables, event)(ctx, d, services) === "stop") return "stop";
+}
+
 export class RuleSet {
   private readonly byEvent = new Map<EventName, CompiledRule[]>();
   readonly tables = new Map<string, LookupTable>();
