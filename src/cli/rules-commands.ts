@@ -1,6 +1,7 @@
 // `conduit check` (diagnostics of rule files, non-zero exit on errors) and `conduit explain FILE.dcm` (which
 // rules match an object and what they would do: a dry run, nothing written or sent).
 import { statSync } from "node:fs";
+import { isAbsolute, relative } from "node:path";
 import type { Command } from "commander";
 import { loadConfig } from "../config/load.js";
 import type { Config } from "../config/schema.js";
@@ -34,7 +35,12 @@ function ruleFilesOf(paths: string[], config: Config): string[] {
 export function checkCommand(config: Config, paths: string[], io: Out): void {
   const files = ruleFilesOf(paths, config);
   const { asts, diagnostics } = loadRuleFiles(config, files);
-  for (const d of diagnostics) io.err.write(`${formatDiagnostic(d)}\n`);
+  // Paths as the user would type them: relative to the working directory when inside it.
+  const shown = (f: string) => {
+    const r = relative(process.cwd(), f);
+    return r && !r.startsWith("..") && !isAbsolute(r) ? r : f;
+  };
+  for (const d of diagnostics) io.err.write(`${formatDiagnostic({ ...d, file: shown(d.file) })}\n`);
   const errors = diagnostics.filter((d) => d.severity === "error").length;
   const warnings = diagnostics.length - errors;
   const rules = asts.reduce((n, a) => n + a.rules.length, 0);

@@ -1,6 +1,6 @@
 // Loading and validating configuration: a JSON file and/or overrides, every problem reported with its path.
 import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { dirname, isAbsolute, resolve } from "node:path";
 import { conduitError, errorMessage } from "../errors.js";
 import { transferSyntax, transferSyntaxByKeyword } from "../dicom/transfer-syntax.js";
 import { ConfigSchema, type Config, type ConfigInput } from "./schema.js";
@@ -69,7 +69,34 @@ export function loadConfig(file: string | undefined, overrides: Partial<ConfigIn
       throw conduitError("CONFIG_INVALID", `${file}: expected a JSON object at the top level`);
     }
   }
+  if (file) input = anchorPaths(input, dirname(resolve(file)));
   return parseConfig(mergeDeep(input, overrides), file ?? "config");
+}
+
+/** Relative paths written in a config file are taken from the file's folder (as Orthanc does), not the cwd. */
+const PATH_KEYS: ReadonlyArray<readonly string[]> = [["storage", "root"], ["storage", "dose", "root"], ["catalog", "path"], ["rules", "dir"], ["plugins", "dir"]];
+
+function anchorPaths(input: Record<string, unknown>, base: string): Record<string, unknown> {
+  const out = structuredClone(input);
+  const at = (path: readonly string[]): Record<string, unknown> | undefined => {
+    let o: unknown = out;
+    for (const k of path) o = o && typeof o === "object" && !Array.isArray(o) ? (o as Record<string, unknown>)[k] : undefined;
+    return o && typeof o === "object" && !Array.isArray(o) ? (o as Record<string, unknown>) : undefined;
+  };
+  for (const path of PATH_KEYS) {
+    const parent = at(path.slice(0, -1));
+    const key = path[path.length - 1]!;
+    const v = parent?.[key];
+    if (parent && typeof v === "string" && v !== "" && !isAbsolute(v)) parent[key] = resolve(base, v);
+  }
+  const commands = at(["commands"]);
+  for (const c of Object.values(commands ?? {})) {
+    if (c && typeof c === "object" && !Array.isArray(c)) {
+      const cmd = c as Record<string, unknown>;
+      if (typeof cmd.cwd === "string" && !isAbsolute(cmd.cwd)) cmd.cwd = resolve(base, cmd.cwd);
+    }
+  }
+  return out;
 }
 
 function mergeDeep(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {

@@ -29,7 +29,7 @@ export const PeerSchema = z.strictObject({
 export const LayoutSchema = z.enum(["default", "flat", "tree"]);
 
 export const StorageSchema = z.strictObject({
-  /** Root of stored files; relative paths are taken from the working directory. */
+  /** Root of stored files; relative paths are taken from the config file's folder (the working directory without one). */
   root: z.string().min(1).default("./data"),
   /** default: {PatientID}/{StudyInstanceUID}/{SeriesInstanceUID}/{SOPInstanceUID}.dcm; flat: all in root; tree: see below. */
   layout: LayoutSchema.default("default"),

@@ -137,7 +137,9 @@ export class AstBuilder {
         ok = false;
       }
     }
-    return ok ? rule : undefined;
+    // A rule with a broken part stays in the AST so the checker can report its other problems; an AST with
+    // error diagnostics is never run (buildGeneration refuses it).
+    return ok || rule.actions.length > 0 || rule.condition ? rule : undefined;
   }
 
   // ---------------------------------------------------------------- conditions

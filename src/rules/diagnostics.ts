@@ -95,11 +95,13 @@ export function parserDiagnostics(file: string, errors: readonly IRecognitionExc
     } else {
       message = `unexpected ${describe(eof ? "" : t.image)}${where ? ` in ${where}` : ""}`;
     }
-    const line = eof ? lastLine(errors) : (t.startLine ?? 1);
+    const prev = (e as IRecognitionException & { previousToken?: { endLine?: number; endColumn?: number } }).previousToken;
+    const atEnd = eof && prev?.endLine !== undefined && !Number.isNaN(prev.endLine);
+    const line = atEnd ? prev!.endLine! : eof ? lastLine(errors) : (t.startLine ?? 1);
     out.push({
       file,
       line,
-      column: eof ? 1 : (t.startColumn ?? 1),
+      column: atEnd ? (prev!.endColumn ?? 0) + 1 : eof ? 1 : (t.startColumn ?? 1),
       endLine: eof ? undefined : t.endLine,
       endColumn: eof ? undefined : (t.endColumn ?? 0) + 1,
       severity: "error",

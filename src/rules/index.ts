@@ -6,6 +6,7 @@ import { lexerDiagnostics, parserDiagnostics } from "./diagnostics.js";
 import { RulesLexer } from "./lexer.js";
 import { rulesParser } from "./parser.js";
 
+/** The AST is complete only when no diagnostic is an error; rules with broken parts are kept so checkRules can see them. */
 export function parseRules(text: string, file: string): ParseResult {
   const lexed = RulesLexer.tokenize(text);
   const diagnostics: Diagnostic[] = lexerDiagnostics(file, lexed.errors, text);
