@@ -4,22 +4,44 @@ import type { DataSet } from "../dicom/dataset.js";
 import { lookupTag, tagToHex } from "../dicom/dictionary.js";
 import type { AttributePath, AttributeStep } from "../rules/ast.js";
 
+/** Private creator blocks of one data set (item), by group then creator: built once per dict, by scanning its keys. */
+const CREATORS = new WeakMap<DcmjsDict, Map<number, Map<string, number>>>();
+
+function creatorsOf(dict: DcmjsDict): Map<number, Map<string, number>> {
+  let index = CREATORS.get(dict);
+  if (index) return index;
+  index = new Map();
+  for (const key in dict) {
+    // Private creator elements: odd group, element 0010-00FF (PS3.5 7.8.1); the last group digit says odd.
+    const c = key.charCodeAt(3);
+    if (!((c <= 57 ? c - 48 : c - 55) & 1) || key.charCodeAt(4) !== 48 || key.charCodeAt(5) !== 48 || key.length !== 8) continue;
+    const group = parseInt(key.slice(0, 4), 16);
+    const block = parseInt(key.slice(6), 16);
+    if (!(group & 1) || block < 0x10) continue;
+    const v = dict[key]?.Value?.[0];
+    if (typeof v !== "string") continue;
+    let m = index.get(group);
+    if (!m) index.set(group, (m = new Map()));
+    if (!m.has(v.trim())) m.set(v.trim(), block);
+  }
+  CREATORS.set(dict, index);
+  return index;
+}
+
 /** The element key of a step in one data set (item); private steps resolve their creator's block (PS3.5 7.8.1). */
 function stepKey(dict: DcmjsDict, step: AttributeStep, create: boolean): string | undefined {
   if (!step.privateCreator) return tagToHex(step.tag);
   const group = step.tag >>> 16;
   const byte = step.tag & 0xff;
+  const found = creatorsOf(dict).get(group)?.get(step.privateCreator);
+  if (found !== undefined) return tagToHex(((group << 16) | (found << 8) | byte) >>> 0);
+  if (!create) return undefined;
   let free = -1;
-  for (let block = 0x10; block <= 0xff; block++) {
-    const creatorKey = tagToHex(((group << 16) | block) >>> 0);
-    const el = dict[creatorKey];
-    const v = el?.Value?.[0];
-    if (el && typeof v === "string" && v.trim() === step.privateCreator) return tagToHex(((group << 16) | (block << 8) | byte) >>> 0);
-    if (!el && free < 0) free = block;
-  }
-  if (!create || free < 0) return undefined;
+  for (let block = 0x10; block <= 0xff && free < 0; block++) if (!dict[tagToHex(((group << 16) | block) >>> 0)]) free = block;
+  if (free < 0) return undefined;
   // Reserve a block for the creator so a set can add the private element.
   dict[tagToHex(((group << 16) | free) >>> 0)] = { vr: "LO", Value: [step.privateCreator] };
+  CREATORS.delete(dict);
   return tagToHex(((group << 16) | (free << 8) | byte) >>> 0);
 }
 

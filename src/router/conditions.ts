@@ -3,7 +3,7 @@
 import { valueToString } from "../dicom/dataset.js";
 import type { Condition, Operand } from "../rules/ast.js";
 import { resolveElements } from "./attribute-path.js";
-import { fieldValue, type EventContext } from "./event-context.js";
+import { fieldValue, memoGet, memoId, memoSet, memoTag, type EventContext } from "./event-context.js";
 import { compileRegex } from "./regex.js";
 
 /** A value as conditions see it: text, its number if it has one, and the VR it came from. */
@@ -13,6 +13,8 @@ interface Cell {
   vr: string | undefined;
   /** Epoch ms for today/now operands. */
   time?: number;
+  /** DA/DT text read as epoch ms, computed once (does not depend on "now"). */
+  dateMs?: number | null;
 }
 
 export type Predicate = (ctx: EventContext) => boolean;
@@ -39,21 +41,77 @@ function operandGetter(op: Operand): Getter {
     }
     case "field":
       return (ctx) => [cell(fieldValue(ctx, op.name), undefined)];
-    case "relative-time":
+    case "relative-time": {
+      const key = memoId(-1, `${op.base}:${op.offsetMs}`);
       return (ctx) => {
+        const hit = memoGet(ctx, key) as Cell[] | undefined;
+        if (hit) return hit;
         const base = new Date(ctx.now);
         if (op.base === "today") base.setHours(0, 0, 0, 0);
         const t = base.getTime() + op.offsetMs;
-        return [{ text: String(t), num: undefined, vr: "time", time: t }];
+        const cells = [{ text: String(t), num: undefined, vr: "time", time: t }];
+        memoSet(ctx, key, cells);
+        return cells;
       };
-    case "attribute":
+    }
+    case "attribute": {
+      const key = memoId(memoTag(op.path.steps[0]!), op.path.text);
       return (ctx) => {
+        const hit = memoGet(ctx, key) as Cell[] | undefined;
+        if (hit) return hit;
         if (!ctx.dataset) return [cell("", undefined)];
-        const cells: Cell[] = [];
+        let cells: Cell[] = [];
         for (const el of resolveElements(ctx.dataset, op.path)) for (const v of el.Value ?? []) cells.push(cell(v, el.vr));
-        return cells.length ? cells : [cell("", undefined)];
+        if (cells.length === 0) cells = [cell("", undefined)];
+        memoSet(ctx, key, cells);
+        return cells;
       };
+    }
   }
+}
+
+function constantCell(op: Operand): Cell | undefined {
+  if (op.kind === "string") return cell(op.value, undefined);
+  if (op.kind === "number") return { text: String(op.value), num: op.value, vr: "number" };
+  return undefined;
+}
+
+/**
+ * A cheap pre-test of a rule (evaluated before its condition): the top-level "X == literal" or "X in (literals)"
+ * conjunct of a text attribute or association field, as the operand's key and the accepted texts.
+ */
+export interface Guard {
+  operand: Operand;
+  values: ReadonlySet<string>;
+}
+
+const TEXT_VRS = new Set(["AE", "CS", "LO", "SH", "PN", "UI", "ST", "LT", "UT", "UC", "UR"]);
+
+export function guardOf(c: Condition | undefined, vrOf: (op: Operand) => string | undefined): Guard | undefined {
+  if (!c) return undefined;
+  const candidates = c.kind === "and" ? c.items : [c];
+  for (const item of candidates) {
+    let operand: Operand | undefined;
+    let values: Operand[] = [];
+    if (item.kind === "compare" && item.op === "==") {
+      operand = item.left;
+      values = [item.right];
+    } else if (item.kind === "in" && !item.negate) {
+      operand = item.operand;
+      values = item.values;
+    }
+    if (!operand || !values.every((v) => v.kind === "string")) continue;
+    if (operand.kind === "field" || (operand.kind === "attribute" && TEXT_VRS.has(vrOf(operand) ?? ""))) {
+      return { operand, values: new Set(values.map((v) => (v as { value: string }).value)) };
+    }
+  }
+  return undefined;
+}
+
+/** The texts an operand has in this event (memoised like conditions' reads). */
+export function operandTexts(op: Operand): (ctx: EventContext) => string[] {
+  const g = operandGetter(op);
+  return (ctx) => g(ctx).map((c) => c.text);
 }
 
 /** DA/DT/TM text as epoch ms (local time, as modalities write it). */
@@ -70,11 +128,20 @@ function dicomTime(text: string, vr: string | undefined, now: Date): number | un
   return Number.isNaN(t.getTime()) ? undefined : t.getTime();
 }
 
+/** A cell's time; dates (which do not depend on "now") are computed once per cell. */
+function timeOf(c: Cell, now: Date): number | undefined {
+  if (c.dateMs !== undefined) return c.dateMs ?? undefined;
+  const t = dicomTime(c.text, c.vr, now);
+  const isTime = c.vr === "TM" || (/^\d{2,6}(\.\d+)?$/.test(c.text.replace(/[^0-9.]/g, "")) && c.text.replace(/[^0-9.]/g, "").length !== 8);
+  if (!isTime) c.dateMs = t ?? null;
+  return t;
+}
+
 /** -1, 0, 1, or undefined when the two cannot be ordered. */
 function order(a: Cell, b: Cell, now: Date): number | undefined {
   if (a.time !== undefined || b.time !== undefined) {
-    const x = a.time ?? dicomTime(a.text, a.vr, now);
-    const y = b.time ?? dicomTime(b.text, b.vr, now);
+    const x = a.time ?? timeOf(a, now);
+    const y = b.time ?? timeOf(b, now);
     if (x === undefined || y === undefined) return undefined;
     return Math.sign(x - y);
   }
@@ -115,11 +182,29 @@ export function compileCondition(c: Condition): Predicate {
       return (ctx) => ctx.local?.() ?? false;
     case "compare": {
       const l = operandGetter(c.left);
-      const r = operandGetter(c.right);
       const op = c.op;
+      const want = (o: number) => (op === "<" ? o < 0 : op === "<=" ? o <= 0 : op === ">" ? o > 0 : o >= 0);
+      // The usual shape, attribute against a literal: no closure or array per call.
+      const lit = c.right.kind === "string" || c.right.kind === "number" ? constantCell(c.right) : undefined;
+      if (lit) {
+        if (op === "==" || op === "!=") {
+          const eq = op === "==";
+          return (ctx) => {
+            for (const a of l(ctx)) if (equal(a, lit, ctx.now)) return eq;
+            return !eq;
+          };
+        }
+        return (ctx) => {
+          for (const a of l(ctx)) {
+            const o = order(a, lit, ctx.now);
+            if (o !== undefined && want(o)) return true;
+          }
+          return false;
+        };
+      }
+      const r = operandGetter(c.right);
       if (op === "==") return (ctx) => any(l(ctx), r(ctx), (a, b) => equal(a, b, ctx.now));
       if (op === "!=") return (ctx) => !any(l(ctx), r(ctx), (a, b) => equal(a, b, ctx.now));
-      const want = (o: number) => (op === "<" ? o < 0 : op === "<=" ? o <= 0 : op === ">" ? o > 0 : o >= 0);
       return (ctx) =>
         any(l(ctx), r(ctx), (a, b) => {
           const o = order(a, b, ctx.now);

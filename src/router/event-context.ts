@@ -17,6 +17,8 @@ export interface EventContext {
   /** move/get: every requested object is in the local catalog. */
   local?: () => boolean;
   now: Date;
+  /** Values already read during this evaluation, by memo id (memoId); a coercion drops the ids of its slots. */
+  memo?: unknown[];
 }
 
 export function fieldValue(ctx: EventContext, name: AssociationField): string {
@@ -30,4 +32,45 @@ export function fieldValue(ctx: EventContext, name: AssociationField): string {
     case "AssociationId":
       return ctx.origin.associationId;
   }
+}
+
+/** The memo slot of a path: its first step's tag; private steps share their group's slot. -1 holds times. */
+export function memoTag(step: { tag: number; privateCreator?: string }): number {
+  return step.privateCreator ? (step.tag >>> 16) << 16 : step.tag;
+}
+
+// Memo ids are interned once per distinct (slot, key) at compile time, so reads during evaluation index an array.
+const IDS = new Map<string, number>();
+const IDS_BY_SLOT = new Map<number, number[]>();
+
+export function memoId(slot: number, key: string): number {
+  const k = `${slot}|${key}`;
+  let id = IDS.get(k);
+  if (id === undefined) {
+    id = IDS.size;
+    IDS.set(k, id);
+    const l = IDS_BY_SLOT.get(slot) ?? [];
+    l.push(id);
+    IDS_BY_SLOT.set(slot, l);
+  }
+  return id;
+}
+
+export function memoGet(ctx: EventContext, id: number): unknown {
+  return ctx.memo?.[id];
+}
+
+export function memoSet(ctx: EventContext, id: number, value: unknown): void {
+  if (ctx.memo) ctx.memo[id] = value;
+}
+
+/** Forgets what was read from attributes of these slots ("all": everything). */
+export function memoDrop(ctx: EventContext, slots: Iterable<number> | "all"): void {
+  const memo = ctx.memo;
+  if (!memo) return;
+  if (slots === "all") {
+    memo.length = 0;
+    return;
+  }
+  for (const slot of slots) for (const id of IDS_BY_SLOT.get(slot) ?? []) memo[id] = undefined;
 }
