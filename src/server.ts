@@ -19,6 +19,7 @@ import { Listener } from "./net/listener.js";
 import { Reloader } from "./reload/watcher.js";
 import { buildGeneration, type Generation } from "./router/generation.js";
 import { Router } from "./router/router.js";
+import { Outbox } from "./outbox/outbox.js";
 import { formatDiagnostic } from "./rules/index.js";
 import { handleEcho } from "./services/c-echo.js";
 import { handleStore } from "./services/c-store.js";
@@ -60,6 +61,7 @@ export class Server {
   readonly storage: StorageArea;
   readonly catalog: Catalog;
   readonly router: Router;
+  readonly outbox: Outbox;
   private readonly listener: Listener;
   private readonly associations = new Map<Association, DimseLink | null>();
   private address_: { host: string; port: number } | null = null;
@@ -72,6 +74,8 @@ export class Server {
     this.storage = new StorageArea(config.storage);
     this.catalog = Catalog.open(config.catalog.path ?? join(this.storage.root, "conduit.db"));
     this.router = new Router(generation, this.catalog, this.storage, log);
+    this.outbox = new Outbox(this.catalog.db, () => this.router.generation.config, log.child({ part: "outbox" }));
+    this.router.queue = this.outbox;
     this.listener = new Listener(config.limits, (socket) => this.onConnection(socket));
   }
 
@@ -94,9 +98,11 @@ export class Server {
       }
       server.catalog.markRunning();
       server.router.studyStable.start();
+      server.outbox.start();
       server.address_ = await server.listener.listen(config.host, config.port);
     } catch (err) {
       server.router.stop();
+      await server.outbox.stop(0);
       server.catalog.close();
       throw err;
     }
@@ -249,6 +255,7 @@ export class Server {
     }
     for (const s of this.listener.connections.all()) s.destroy();
     this.router.stop();
+    await this.outbox.stop(Math.max(0, Math.min(10_000, deadline - Date.now())));
     try {
       this.catalog.markCleanStop();
     } catch (err) {

@@ -9,6 +9,7 @@ import { Server } from "../server.js";
 import { describeResult, storeFiles } from "../services/c-store-scu.js";
 import { ProgressBar } from "./progress.js";
 import { addRulesCommands } from "./rules-commands.js";
+import { addQueueCommand } from "./queue.js";
 
 function int(name: string) {
   return (v: string): number => {
@@ -123,6 +124,7 @@ export async function run(argv: string[], out: NodeJS.WriteStream = process.stdo
   });
 
   addRulesCommands(program, { out, err, setExit: (c) => (exitCode = c) });
+  addQueueCommand(program, { out, err, setExit: (c) => (exitCode = c) });
 
   try {
     await program.parseAsync(argv, { from: "user" });
