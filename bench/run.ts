@@ -8,6 +8,7 @@ import { makeStudy, writeInstance } from "../test/support/dicom-files.js";
 import { freePort, runTool, startStorescp, waitForPort } from "../test/support/dcmtk.js";
 import { durableCeiling } from "./ceiling.js";
 import { printTable, type Row } from "./report.js";
+import { benchRules } from "./rules.js";
 
 const ROOT = resolve(".bench");
 const COUNT = Number(process.env.BENCH_COUNT ?? 300);
@@ -131,6 +132,11 @@ async function main(): Promise<void> {
     await rm(join(ROOT, "out"), { recursive: true, force: true });
   }
   printTable(rows);
+  // Rule evaluation against the receive rate Conduit reached in this run (1 association, durable).
+  const conduitRates = rows.filter((r) => r.scenario === "1 assoc x 512KB" && r.receiver.startsWith("conduit") && r.receiver.includes("fsync")).map((r) => r.instPerSec);
+  const rate = conduitRates.length ? conduitRates.reduce((a, b) => a + b, 0) / conduitRates.length : undefined;
+  console.log("");
+  await benchRules(join(ROOT, "rules"), rate ? 1 / rate : undefined);
 }
 
 main().catch((err) => {
