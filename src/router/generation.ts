@@ -7,11 +7,14 @@ import { checkRules, parseRules } from "../rules/index.js";
 import type { Diagnostic, RuleFile } from "../rules/ast.js";
 import { errorMessage } from "../errors.js";
 import { RuleSet } from "./rule-set.js";
+import type { EventDecider } from "./router.js";
 
 export interface Generation {
   id: number;
   config: Config;
   rules: RuleSet;
+  /** Plugins of this generation (absent: none loaded). */
+  plugins?: EventDecider & { dispose?(): void };
   /** Rule files loaded, in evaluation order. */
   ruleFiles: string[];
   builtAt: Date;

@@ -12,7 +12,10 @@ import { readStoredHeader } from "../store/stored-file.js";
 import { CommandRunner } from "./commands.js";
 import type { EventOrigin } from "./event-context.js";
 import type { Generation } from "./generation.js";
-import type { CompiledRule, Decision, RuleServices } from "./rule-set.js";
+import { emptyDecision, type CompiledRule, type Decision, type RuleServices } from "./rule-set.js";
+import type { EventContext } from "./event-context.js";
+import type { EventName } from "../rules/ast.js";
+import { DEFAULT_REJECT_STATUS } from "../rules/events.js";
 import { StudyStableTracker } from "./study-stable.js";
 import { UidMap } from "./uid-map.js";
 
@@ -27,6 +30,19 @@ export interface ForwardJob {
   spooled: boolean;
   /** Which rule asked for it, "file:line". */
   origin: string;
+}
+
+/** Something besides rule files that decides events (the plugin host): same decisions, applied to the same Decision. */
+export interface EventDecider {
+  has(event: EventName): boolean;
+  evaluate(event: EventName, ctx: EventContext, services: RuleServices, decision: Decision): { decision: Decision; failure?: DeciderFailure };
+}
+
+/** A decider that failed for this event (a plugin threw, timed out, ran out of memory, returned nonsense). */
+export interface DeciderFailure {
+  /** DIMSE status the event is answered with, where it has one. */
+  status?: number;
+  message: string;
 }
 
 export interface ForwardQueue {
@@ -70,6 +86,39 @@ export class Router {
     mapUid: (uid) => this.uids.map(uid),
     resolveUid: (v) => sopClassByKeyword(v)?.uid ?? transferSyntaxByKeyword(v)?.uid ?? v,
   };
+
+  /**
+   * Runs an event's deciders in the configured order (rules then plugins by default); a plugin failure becomes
+   * the event's documented failure (a rejection with the failure's status).
+   */
+  decide(gen: Generation, event: EventName, ctx: EventContext): Decision {
+    const d = emptyDecision();
+    const plugins = gen.plugins;
+    const runRules = () => {
+      if (!d.stopped && gen.rules.has(event)) gen.rules.evaluate(event, ctx, this.services, d);
+    };
+    const runPlugins = () => {
+      if (d.stopped || !plugins?.has(event)) return;
+      const { failure } = plugins.evaluate(event, ctx, this.services, d);
+      if (failure) {
+        d.reject = { status: failure.status ?? DEFAULT_REJECT_STATUS, transient: true, message: failure.message, source: 1, reason: 1 };
+        d.stopped = true;
+      }
+    };
+    if (gen.config.plugins.order === "plugins-first") {
+      runPlugins();
+      runRules();
+    } else {
+      runRules();
+      runPlugins();
+    }
+    return d;
+  }
+
+  /** True when some decider acts on the event (callers skip building its context otherwise). */
+  decides(gen: Generation, event: EventName): boolean {
+    return gen.rules.has(event) || (gen.plugins?.has(event) ?? false);
+  }
 
   /** Forward jobs for a decision's destinations (inserted in the caller's transaction). */
   forwardJobs(d: Decision, file: { path: string; sopInstanceUid: string; sopClassUid: string; transferSyntaxUid: string; spooled: boolean }): ForwardJob[] {
@@ -117,7 +166,7 @@ export class Router {
     const origin: EventOrigin = { callingAE: "", calledAE: gen.config.aeTitle, address: "", associationId: "" };
     const ctx = { event: "study-stable" as const, origin, dataset: ds, now: new Date() };
     if (rule.when && !rule.when(ctx)) return;
-    const d: Decision = { matched: [{ file: rule.file, line: rule.rule.span.start.line, event: "study-stable" }], restrict: {}, coerced: false, discard: false, forwards: [], runs: [], logs: [], stopped: false };
+    const d: Decision = { ...emptyDecision(), matched: [{ file: rule.file, line: rule.rule.span.start.line, event: "study-stable" }] };
     for (const step of rule.steps) if (step(ctx, d, this.services) === "stop") break;
     const jobs = instances.flatMap((i) =>
       this.forwardJobs(d, { path: this.storage.absolutePath(i.path), sopInstanceUid: i.sopInstanceUid, sopClassUid: i.sopClassUid, transferSyntaxUid: i.transferSyntaxUid, spooled: false }),

@@ -20,8 +20,8 @@ export function decideAssociationByRules(
   policy: AcceptorPolicy,
   log: Logger,
 ): { reject: Extract<NegotiationResult, { reject: unknown }>["reject"] } | { policy: AcceptorPolicy } {
-  if (!gen.rules.has("associate")) return { policy };
-  const d = gen.rules.evaluate("associate", { event: "associate", origin: origin(info), now: new Date() }, router.services);
+  if (!router.decides(gen, "associate")) return { policy };
+  const d = router.decide(gen, "associate", { event: "associate", origin: origin(info), now: new Date() });
   for (const line of d.logs) log.info({ rule: "log" }, line);
   if (d.reject) {
     const rj = {
@@ -46,8 +46,8 @@ export function decideAssociationByRules(
 
 /** Events whose rules can only log and run commands. */
 export function runSimpleEvent(router: Router, gen: Generation, event: EventName, info: AssociationInfo, log: Logger): void {
-  if (!gen.rules.has(event)) return;
-  const d = gen.rules.evaluate(event, { event, origin: origin(info), now: new Date() }, router.services);
+  if (!router.decides(gen, event)) return;
+  const d = router.decide(gen, event, { event, origin: origin(info), now: new Date() });
   for (const line of d.logs) log.info({ rule: "log", event }, line);
   for (const name of d.runs) {
     const cmd = gen.config.commands[name];

@@ -99,11 +99,10 @@ function decideHeader(ctx: ServiceContext, msg: IncomingMessage, plan: Plan, sca
     return "drop";
   }
   const ds = found.ds;
-  const rules = ctx.generation.rules;
   let decision = emptyDecision();
-  if (rules.has("store")) {
+  if (ctx.router.decides(ctx.generation, "store")) {
     const ev: EventContext = { event: "store", origin: eventOrigin(ctx), dataset: ds, now: new Date() };
-    decision = rules.evaluate("store", ev, ctx.router.services);
+    decision = ctx.router.decide(ctx.generation, "store", ev);
     if (decision.reject) {
       plan.outcome = { status: decision.reject.status, comment: decision.reject.message ?? "refused by rule" };
       return "drop";
@@ -212,8 +211,8 @@ async function keep(ctx: ServiceContext, msg: IncomingMessage, rx: ReceivedFile,
       finalPath = finalPath.replace(/(\.[A-Za-z0-9]+)?$/, (ext) => `~${sopInstanceUid.slice(-12)}${ext}`);
     }
     // "stored" rules see the object as it will be kept; their forwards join the store rules' in one transaction.
-    const stored = ctx.generation.rules.has("stored")
-      ? ctx.generation.rules.evaluate("stored", { event: "stored", origin: eventOrigin(ctx), dataset: ds, now: new Date() }, ctx.router.services)
+    const stored = ctx.router.decides(ctx.generation, "stored")
+      ? ctx.router.decide(ctx.generation, "stored", { event: "stored", origin: eventOrigin(ctx), dataset: ds, now: new Date() })
       : emptyDecision();
     const forwards = { ...d, forwards: [...new Set([...d.forwards, ...stored.forwards])], matched: [...d.matched, ...stored.matched] };
     const record = {
