@@ -24,8 +24,8 @@ for (const name of readdirSync(dir).filter((f) => f.endsWith(".rules")).sort()) 
     const parsed = parseRules(text, name);
     const diagnostics = [...parsed.diagnostics, ...checkRules(parsed.ast, ctx)].sort((a, b) => a.line - b.line || a.column - b.column);
     // Absolute paths in messages depend on the checkout's location.
-    const text2 = diagnostics.map((d) => `${formatDiagnostic(d)}\n`).join("").split(dir).join("<golden>");
-    compare(name.replace(/\.rules$/, ".diagnostics.txt"), text2);
+    const printed = diagnostics.map((d) => `${formatDiagnostic(d)}\n`).join("").split(dir).join("<golden>");
+    compare(name.replace(/\.rules$/, ".diagnostics.txt"), printed);
     if (name.startsWith("bad-")) {
       assert.ok(diagnostics.some((d) => d.severity === "error"), "a bad-*.rules fixture must produce errors");
     } else {
