@@ -5,15 +5,9 @@ import type { ForwardJob } from "../router/router.js";
 
 export type JobState = "queued" | "active" | "done" | "dead";
 
-export interface JobRow {
+/** A job as stored: what the router asked for, and where it stands. */
+export interface JobRow extends ForwardJob {
   id: number;
-  destination: string;
-  sopInstanceUid: string;
-  sopClassUid: string;
-  transferSyntaxUid: string;
-  path: string;
-  spooled: boolean;
-  origin: string;
   state: JobState;
   attempts: number;
   nextAttemptAt: number;

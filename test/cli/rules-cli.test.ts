@@ -2,27 +2,16 @@
 // exit on errors, and a dry run that shows matching rules and their effects without writing anything.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { mkdir, readdir, writeFile } from "node:fs/promises";
 import { writeInstance } from "../support/dicom-files.js";
 import { runCleanups, tmpDir } from "../support/tmp.js";
+import { conduitCli } from "../support/cli.js";
 
 after(runCleanups);
 
-const BIN = join(import.meta.dirname, "..", "..", "bin", "conduit.js");
 const EXAMPLES = join(import.meta.dirname, "..", "..", "examples");
-
-function conduit(args: string[], cwd?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, CONDUIT_LOG_LEVEL: "silent" } });
-    let stdout = "";
-    let stderr = "";
-    p.stdout.on("data", (d) => (stdout += d));
-    p.stderr.on("data", (d) => (stderr += d));
-    p.on("exit", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const conduit = (args: string[], cwd?: string) => conduitCli(args, { cwd });
 
 test("conduit check prints file:line:col diagnostics with hints and exits 1; a clean folder exits 0", async () => {
   const dir = await tmpDir("check");

@@ -10,10 +10,10 @@ import { compress, makeStudy, readMeta, readPixelData, writeInstance } from "../
 import { freePort, runTool, startDcmtkServer, startStorescp } from "../support/dcmtk.js";
 import { startConduit, storedFiles, type TestServer } from "../support/conduit.js";
 import { registerCleanup, runCleanups, tmpDir } from "../support/tmp.js";
+import { BIN, conduitCli } from "../support/cli.js";
 
 after(runCleanups);
 
-const BIN = join(import.meta.dirname, "..", "..", "bin", "conduit.js");
 
 async function rulesDir(text: string): Promise<string> {
   const dir = await tmpDir("rules");
@@ -104,15 +104,7 @@ test("dead letter after maxAttempts with the last error; queue list/retry/purge 
   const dead = jobs(c, "dead")[0]!;
   assert.equal(dead.attempts, 3);
   assert.match(dead.lastError ?? "", /ECONNREFUSED|refused|connect/i);
-  const cli = (args: string[]) =>
-    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const p = spawn(process.execPath, [BIN, "queue", ...args, "--data", data], { env: { ...process.env, CONDUIT_LOG_LEVEL: "silent" } });
-      let stdout = "";
-      let stderr = "";
-      p.stdout.on("data", (d) => (stdout += d));
-      p.stderr.on("data", (d) => (stderr += d));
-      p.on("exit", (code) => resolve({ code, stdout, stderr }));
-    });
+  const cli = (args: string[]) => conduitCli(["queue", ...args, "--data", data]);
   const list = await cli(["list", "--state", "dead", "--destination", "NOBODY"]);
   assert.equal(list.code, 0, list.stderr);
   assert.match(list.stdout, /NOBODY\s+dead\s+3/);
