@@ -9,6 +9,7 @@ import { freePort, runTool, startStorescp, waitForPort } from "../test/support/d
 import { durableCeiling } from "./ceiling.js";
 import { printTable, type Row } from "./report.js";
 import { benchRules } from "./rules.js";
+import { benchPlugins } from "./plugins.js";
 
 const ROOT = resolve(".bench");
 const COUNT = Number(process.env.BENCH_COUNT ?? 300);
@@ -137,6 +138,8 @@ async function main(): Promise<void> {
   const rate = conduitRates.length ? conduitRates.reduce((a, b) => a + b, 0) / conduitRates.length : undefined;
   console.log("");
   await benchRules(join(ROOT, "rules"), rate ? 1 / rate : undefined);
+  console.log("");
+  for (const line of await benchPlugins()) console.log(line);
 }
 
 main().catch((err) => {

@@ -8,3 +8,8 @@ export { ConduitError, ErrorCodes, type ErrorCode } from "./errors.js";
 export { Status, statusName, statusCategory, type StatusCategory } from "./dimse/status.js";
 export { DataSet } from "./dicom/dataset.js";
 export { newUid } from "./dicom/uid.js";
+export { parseRules, checkRules, formatDiagnostic, type Diagnostic, type RuleFile, type CheckContext } from "./rules/index.js";
+export { RuleSet, type Decision } from "./router/rule-set.js";
+export { Outbox } from "./outbox/outbox.js";
+export { JobStore, type JobRow, type JobState, type JobFilter } from "./outbox/job-store.js";
+export { PluginSet, checkPlugins, type PluginStatus, type PluginFailure } from "./plugins/index.js";

@@ -17,7 +17,7 @@ import { conduitError, errorMessage } from "./errors.js";
 import { associationLogger, createLogger } from "./log/logger.js";
 import { Listener } from "./net/listener.js";
 import { Reloader } from "./reload/watcher.js";
-import { buildGeneration, type Generation } from "./router/generation.js";
+import { buildGeneration, type BuildResult, type Generation } from "./router/generation.js";
 import { Router } from "./router/router.js";
 import { Outbox } from "./outbox/outbox.js";
 import { formatDiagnostic } from "./rules/index.js";
@@ -68,11 +68,11 @@ export class Server {
   private closing: Promise<void> | null = null;
   private reloader?: Reloader;
 
-  private constructor(config: Config, log: Logger, generation: Generation) {
+  private constructor(config: Config, log: Logger, generation: Generation, storage: StorageArea, catalog: Catalog) {
     this.config = config;
     this.log = log;
-    this.storage = new StorageArea(config.storage);
-    this.catalog = Catalog.open(config.catalog.path ?? join(this.storage.root, "conduit.db"));
+    this.storage = storage;
+    this.catalog = catalog;
     this.router = new Router(generation, this.catalog, this.storage, log);
     this.outbox = new Outbox(this.catalog.db, () => this.router.generation.config, log.child({ part: "outbox" }));
     this.router.queue = this.outbox;
@@ -83,13 +83,27 @@ export class Server {
   static async start(options: ServerOptions = {}): Promise<Server> {
     const config = parseConfig(options.config ?? {});
     const log = options.logger ?? createLogger({ level: config.log.level });
-    const built = buildGeneration(config, 1);
+    const storage = new StorageArea(config.storage);
+    // The catalog opens first: plugins of the first generation keep their key-value data in it.
+    const catalog = Catalog.open(config.catalog.path ?? join(storage.root, "conduit.db"));
+    const abandon = async () => {
+      catalog.close();
+      await storage.close();
+    };
+    let built: BuildResult;
+    try {
+      built = await buildGeneration(config, 1, { log, db: catalog.db });
+    } catch (err) {
+      await abandon();
+      throw err;
+    }
     for (const d of built.diagnostics) log.warn({ file: d.file, line: d.line }, formatDiagnostic(d));
     if (!built.generation) {
+      await abandon();
       const text = built.diagnostics.filter((d) => d.severity === "error").map(formatDiagnostic).join("\n");
       throw conduitError("RULES_INVALID", `\n${text}`, { diagnostics: built.diagnostics });
     }
-    const server = new Server(config, log, built.generation);
+    const server = new Server(config, log, built.generation, storage, catalog);
     try {
       const previous = server.catalog.lastRun();
       const summary = await reconcileStorage(server.parts(), previous);
@@ -156,7 +170,7 @@ export class Server {
     let log = this.log;
     let release: (() => void) | undefined;
     // The association keeps the generation current when it arrived (DESIGN.md section 6).
-    const generation = this.router.generation;
+    const generation = this.router.acquire();
     let info: AssociationInfo | undefined;
     const assoc = Association.accept(socket, this.associationOptions(), {
       associate: (rq) => {
@@ -181,6 +195,7 @@ export class Server {
         release?.();
         this.associations.delete(assoc);
         if (info && assoc.ac) runSimpleEvent(this.router, generation, "release", info, log);
+        this.router.release(generation);
       },
     });
     this.associations.set(assoc, null);

@@ -8,6 +8,9 @@ import type { Config } from "../config/schema.js";
 import { DataSet, valueToString } from "../dicom/dataset.js";
 import { keywordOf } from "../dicom/dictionary.js";
 import { buildGeneration, listRuleFiles, loadRuleFiles } from "../router/generation.js";
+import { decideEvent } from "../router/router.js";
+import { checkPlugins, listPluginFiles } from "../plugins/index.js";
+import { silentLogger } from "../log/logger.js";
 import { emptyDecision, type Decision } from "../router/rule-set.js";
 import { placeByLayout } from "../store/layout.js";
 import { readStoredHeader } from "../store/stored-file.js";
@@ -20,21 +23,26 @@ interface Out {
   setExit(code: number): void;
 }
 
-function ruleFilesOf(paths: string[], config: Config): string[] {
-  if (paths.length === 0) return listRuleFiles(config.rules.dir);
-  const files: string[] = [];
+/** Rule and plugin files named on the command line (files or folders), or the configured folders. */
+function filesOf(paths: string[], config: Config): { rules: string[]; plugins: string[] } {
+  if (paths.length === 0) return { rules: listRuleFiles(config.rules.dir), plugins: listPluginFiles(config.plugins.dir) };
+  const out = { rules: [] as string[], plugins: [] as string[] };
   for (const p of paths) {
     const s = statSync(p, { throwIfNoEntry: false });
     if (!s) throw new Error(`${p}: no such file or folder`);
-    if (s.isDirectory()) files.push(...listRuleFiles(p));
-    else files.push(p);
+    if (s.isDirectory()) {
+      out.rules.push(...listRuleFiles(p));
+      out.plugins.push(...listPluginFiles(p));
+    } else if (p.endsWith(".js")) out.plugins.push(p);
+    else out.rules.push(p);
   }
-  return files;
+  return out;
 }
 
-export function checkCommand(config: Config, paths: string[], io: Out): void {
-  const files = ruleFilesOf(paths, config);
-  const { asts, diagnostics } = loadRuleFiles(config, files);
+export async function checkCommand(config: Config, paths: string[], io: Out): Promise<void> {
+  const files = filesOf(paths, config);
+  const { asts, diagnostics } = loadRuleFiles(config, files.rules);
+  if (files.plugins.length) diagnostics.push(...(await checkPlugins(files.plugins, config)));
   // Paths as the user would type them: relative to the working directory when inside it.
   const shown = (f: string) => {
     const r = relative(process.cwd(), f);
@@ -44,7 +52,8 @@ export function checkCommand(config: Config, paths: string[], io: Out): void {
   const errors = diagnostics.filter((d) => d.severity === "error").length;
   const warnings = diagnostics.length - errors;
   const rules = asts.reduce((n, a) => n + a.rules.length, 0);
-  io.out.write(`${files.length} rule file(s), ${rules} rule(s): ${errors} error(s), ${warnings} warning(s)\n`);
+  const plugins = files.plugins.length ? `, ${files.plugins.length} plugin(s)` : "";
+  io.out.write(`${files.rules.length} rule file(s), ${rules} rule(s)${plugins}: ${errors} error(s), ${warnings} warning(s)\n`);
   if (errors > 0) io.setExit(1);
 }
 
@@ -56,7 +65,8 @@ function text(ds: DataSet, key: string): string {
 }
 
 export async function explainCommand(config: Config, file: string, origin: { callingAE: string; calledAE: string }, io: Out): Promise<void> {
-  const built = buildGeneration(config, 0);
+  // Plugins get an in-memory key-value store here: a dry run records nothing.
+  const built = await buildGeneration(config, 0, { log: silentLogger() });
   if (!built.generation) {
     for (const d of built.diagnostics) io.err.write(`${formatDiagnostic(d)}\n`);
     io.setExit(1);
@@ -69,15 +79,16 @@ export async function explainCommand(config: Config, file: string, origin: { cal
   // A dry run: new UIDs are shown as placeholders and nothing is recorded.
   const services = { mapUid: (uid: string) => `<new UID for ${uid}>`, resolveUid: (v: string) => v };
   const ev = { origin: { ...origin, address: "127.0.0.1", associationId: "explain" }, dataset: ds, now: new Date() };
-  const store = gen.rules.evaluate("store", { event: "store", ...ev }, services);
-  const stored: Decision = store.reject || store.discard ? emptyDecision() : gen.rules.evaluate("stored", { event: "stored", ...ev }, services);
+  const store = decideEvent(gen, "store", { event: "store", ...ev }, services);
+  const stored: Decision = store.reject || store.discard ? emptyDecision() : decideEvent(gen, "stored", { event: "stored", ...ev }, services);
+  gen.plugins?.dispose?.();
   const w = (s = "") => io.out.write(`${s}\n`);
   w(`${file}: ${header.meta.mediaStorageSopClassUid} ${ds.string("SOPInstanceUID") ?? ""}`);
   w(`rules: ${gen.ruleFiles.length} file(s), ${gen.rules.size} rule(s); calling AE ${origin.callingAE}, called AE ${origin.calledAE}`);
   w();
   const matched = [...store.matched, ...stored.matched];
   w(matched.length ? "matching rules:" : "no rule matches");
-  for (const m of matched) w(`  ${m.file}:${m.line} (on ${m.event})`);
+  for (const m of matched) w(m.line > 0 ? `  ${m.file}:${m.line} (on ${m.event})` : `  ${m.file} (plugin, on ${m.event})`);
   if (store.reject) {
     w(`\nrefused: status 0x${store.reject.status.toString(16).toUpperCase().padStart(4, "0")}${store.reject.message ? ` (${store.reject.message})` : ""}`);
     return;
@@ -105,11 +116,11 @@ export async function explainCommand(config: Config, file: string, origin: { cal
 export function addRulesCommands(program: Command, io: Out): void {
   program
     .command("check")
-    .description("check rule files (default: the configured rules folder); prints file:line:col diagnostics")
-    .argument("[paths...]", "rule files or folders")
+    .description("check rule files and plugins (default: the configured rules and plugins folders); prints file:line:col diagnostics")
+    .argument("[paths...]", "rule files, plugin files (.js) or folders")
     .option("-c, --config <file>", "JSON configuration file (peers and commands the rules may name)")
-    .action((paths: string[], o: { config?: string }) => {
-      checkCommand(loadConfig(o.config), paths, io);
+    .action(async (paths: string[], o: { config?: string }) => {
+      await checkCommand(loadConfig(o.config), paths, io);
     });
   program
     .command("explain")

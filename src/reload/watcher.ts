@@ -6,12 +6,15 @@ import type { Logger } from "pino";
 import { loadConfig } from "../config/load.js";
 import type { Config } from "../config/schema.js";
 import { errorMessage } from "../errors.js";
+import type { Database } from "better-sqlite3";
 import { buildGeneration, type Generation } from "../router/generation.js";
 import { formatDiagnostic } from "../rules/index.js";
 
 export interface ReloadTarget {
   readonly generation: Generation;
   swap(next: Generation): void;
+  /** The catalog database plugins keep their key-value data in. */
+  readonly db?: Database;
 }
 
 export interface WatchOptions {
@@ -46,7 +49,7 @@ export class Reloader {
 
   start(): void {
     const gen = this.target.generation;
-    const paths = [resolve(gen.config.rules.dir)];
+    const paths = [resolve(gen.config.rules.dir), resolve(gen.config.plugins.dir)];
     if (this.options.configFile) paths.push(resolve(this.options.configFile));
     // Editors that save by writing a temporary file and renaming it over the original show up as add/unlink
     // pairs: every event simply schedules one rebuild after a short quiet period.
@@ -81,7 +84,7 @@ export class Reloader {
         this.log.error({ generation: current.id }, `reload refused, generation ${current.id} keeps running: ${errorMessage(err)}`);
         return false;
       }
-      const built = buildGeneration(config, current.id + 1);
+      const built = await buildGeneration(config, current.id + 1, { log: this.log, db: this.target.db });
       for (const d of built.diagnostics) {
         (d.severity === "error" ? this.log.error.bind(this.log) : this.log.warn.bind(this.log))({ file: d.file, line: d.line, column: d.column, code: d.code }, formatDiagnostic(d));
       }
@@ -93,7 +96,7 @@ export class Reloader {
       if (fixed.length) this.log.warn({ settings: fixed }, "these settings change only at restart");
       this.target.swap(built.generation);
       ok = true;
-      this.log.info({ generation: built.generation.id, rules: built.generation.rules.size, files: built.generation.ruleFiles.length }, "rules reloaded");
+      this.log.info({ generation: built.generation.id, rules: built.generation.rules.size, files: built.generation.ruleFiles.length, plugins: built.generation.pluginFiles.length }, "rules and plugins reloaded");
       return true;
     } finally {
       this.building = false;

@@ -6,13 +6,20 @@ import type { Config } from "../config/schema.js";
 import { checkRules, parseRules } from "../rules/index.js";
 import type { Diagnostic, RuleFile } from "../rules/ast.js";
 import { errorMessage } from "../errors.js";
-import { RuleSet } from "./rule-set.js";
-import type { EventDecider } from "./router.js";
+import type { Database } from "better-sqlite3";
+import type { Logger } from "pino";
+import { listPluginFiles, PluginSet } from "../plugins/index.js";
+import type { EventName } from "../rules/ast.js";
+import type { EventContext } from "./event-context.js";
+import { RuleSet, type Decision, type RuleServices } from "./rule-set.js";
+import type { DeciderFailure, EventDecider } from "./router.js";
 
 export interface Generation {
   id: number;
   config: Config;
   rules: RuleSet;
+  /** Plugin files loaded, in order. */
+  pluginFiles: string[];
   /** Plugins of this generation (absent: none loaded). */
   plugins?: EventDecider & { dispose?(): void };
   /** Rule files loaded, in evaluation order. */
@@ -59,8 +66,36 @@ export function loadRuleFiles(config: Config, files: readonly string[]): { asts:
   return { asts, diagnostics };
 }
 
-/** Builds generation `id`; no generation when any error diagnostic was found. */
-export function buildGeneration(config: Config, id: number, files = listRuleFiles(config.rules.dir)): BuildResult {
+export interface BuildOptions {
+  log: Logger;
+  /** The catalog database (plugins' key-value store). */
+  db?: Database;
+  /** Rule files (default: the config's rules folder). */
+  files?: string[];
+  /** Plugin files (default: the config's plugins folder). */
+  pluginFiles?: string[];
+}
+
+/** The plugin host as the router sees it: failures mapped to what the event answers (PLUGIN_FAILURE_RESPONSES). */
+class PluginDecider implements EventDecider {
+  constructor(readonly set: PluginSet) {}
+  has(event: EventName): boolean {
+    return this.set.has(event);
+  }
+  evaluate(event: EventName, ctx: EventContext, services: RuleServices, decision: Decision): { decision: Decision; failure?: DeciderFailure } {
+    const r = this.set.evaluate(event, ctx, services, decision);
+    if (!r.failure) return { decision: r.decision };
+    const resp = r.failure.response;
+    return { decision: r.decision, failure: { respond: resp.kind !== "none", status: resp.kind === "status" ? resp.status : undefined, message: r.failure.comment } };
+  }
+  dispose(): void {
+    this.set.dispose();
+  }
+}
+
+/** Builds generation `id` (rules, then plugins); no generation when any error diagnostic was found. */
+export async function buildGeneration(config: Config, id: number, opts: BuildOptions): Promise<BuildResult> {
+  const files = opts.files ?? listRuleFiles(config.rules.dir);
   const { asts, diagnostics } = loadRuleFiles(config, files);
   if (diagnostics.some((d) => d.severity === "error")) return { diagnostics };
   let rules: RuleSet;
@@ -70,5 +105,13 @@ export function buildGeneration(config: Config, id: number, files = listRuleFile
     diagnostics.push({ file: files[0] ?? config.rules.dir, line: 1, column: 1, severity: "error", code: "RULES_COMPILE", message: errorMessage(err) });
     return { diagnostics };
   }
-  return { generation: { id, config, rules, ruleFiles: [...files], builtAt: new Date() }, diagnostics };
+  const pluginFiles = opts.pluginFiles ?? listPluginFiles(config.plugins.dir);
+  let plugins: PluginDecider | undefined;
+  if (pluginFiles.length) {
+    const loaded = await PluginSet.load(pluginFiles, { config, db: opts.db, log: opts.log });
+    diagnostics.push(...loaded.diagnostics);
+    if (!loaded.plugins) return { diagnostics };
+    plugins = new PluginDecider(loaded.plugins);
+  }
+  return { generation: { id, config, rules, plugins, ruleFiles: [...files], pluginFiles, builtAt: new Date() }, diagnostics };
 }

@@ -39,7 +39,9 @@ export interface EventDecider {
 
 /** A decider that failed for this event (a plugin threw, timed out, ran out of memory, returned nonsense). */
 export interface DeciderFailure {
-  /** DIMSE status the event is answered with, where it has one. */
+  /** The event is answered as failed (false: it happened already, the failure is only logged). */
+  respond: boolean;
+  /** DIMSE status the event is answered with, where it has one (associate: rejected transient, no reason). */
   status?: number;
   message: string;
 }
@@ -47,6 +49,9 @@ export interface DeciderFailure {
 export interface ForwardQueue {
   enqueue(jobs: ForwardJob[]): void;
 }
+
+/** The study-stable timer of plugin handlers (rules have one per rule, keyed by file:line). */
+const PLUGINS_KEY = "plugins";
 
 export function ruleKey(r: CompiledRule): string {
   return `${r.file}:${r.rule.span.start.line}`;
@@ -77,8 +82,39 @@ export class Router {
     return this.current;
   }
 
+  /** The catalog database (plugins keep their key-value data in it). */
+  get db(): Catalog["db"] {
+    return this.catalog.db;
+  }
+
+  // Generations in use by associations: a replaced one is disposed (its plugin sandboxes freed) when the last
+  // association that started under it ends.
+  private readonly users = new Map<Generation, number>();
+  private readonly retired = new Set<Generation>();
+
+  /** The current generation, held until release(): what a new association runs with. */
+  acquire(): Generation {
+    const g = this.current;
+    this.users.set(g, (this.users.get(g) ?? 0) + 1);
+    return g;
+  }
+
+  release(g: Generation): void {
+    const n = (this.users.get(g) ?? 1) - 1;
+    if (n > 0) {
+      this.users.set(g, n);
+      return;
+    }
+    this.users.delete(g);
+    if (this.retired.delete(g)) g.plugins?.dispose?.();
+  }
+
   swap(next: Generation): void {
+    const old = this.current;
     this.current = next;
+    if (old === next) return;
+    if (this.users.has(old)) this.retired.add(old);
+    else old.plugins?.dispose?.();
   }
 
   readonly services: RuleServices = {
@@ -86,32 +122,9 @@ export class Router {
     resolveUid: (v) => sopClassByKeyword(v)?.uid ?? transferSyntaxByKeyword(v)?.uid ?? v,
   };
 
-  /**
-   * Runs an event's deciders in the configured order (rules then plugins by default); a plugin failure becomes
-   * the event's documented failure (a rejection with the failure's status).
-   */
+  /** Runs an event's deciders (rules, plugins) in the configured order; see decideEvent. */
   decide(gen: Generation, event: EventName, ctx: EventContext): Decision {
-    const d = emptyDecision();
-    const plugins = gen.plugins;
-    const runRules = () => {
-      if (!d.stopped && gen.rules.has(event)) gen.rules.evaluate(event, ctx, this.services, d);
-    };
-    const runPlugins = () => {
-      if (d.stopped || !plugins?.has(event)) return;
-      const { failure } = plugins.evaluate(event, ctx, this.services, d);
-      if (failure) {
-        d.reject = { status: failure.status ?? DEFAULT_REJECT_STATUS, transient: true, message: failure.message, source: 1, reason: 1 };
-        d.stopped = true;
-      }
-    };
-    if (gen.config.plugins.order === "plugins-first") {
-      runPlugins();
-      runRules();
-    } else {
-      runRules();
-      runPlugins();
-    }
-    return d;
+    return decideEvent(gen, event, ctx, this.services);
   }
 
   /** True when some decider acts on the event (callers skip building its context otherwise). */
@@ -140,10 +153,14 @@ export class Router {
       else this.log.error({ command: name }, "rule names a command missing from the config");
     }
     const rules = gen.rules.rules("study-stable");
-    if (studyUid && rules.length > 0) {
+    const plugins = gen.plugins?.has("study-stable") ?? false;
+    if (studyUid && (rules.length > 0 || plugins)) {
       this.studyHeaders.set(studyUid, ds);
       const defaultMs = gen.config.rules.studyStable * 1000;
-      this.studyStable.touch(studyUid, rules.map((r) => ({ key: ruleKey(r), quietMs: r.rule.afterMs ?? defaultMs })));
+      const timers = rules.map((r) => ({ key: ruleKey(r), quietMs: r.rule.afterMs ?? defaultMs }));
+      // Plugin study-stable handlers share one timer with the configured quiet period.
+      if (plugins) timers.push({ key: PLUGINS_KEY, quietMs: defaultMs });
+      this.studyStable.touch(studyUid, timers);
     }
   }
 
@@ -151,7 +168,7 @@ export class Router {
     const gen = this.current;
     const rule = gen.rules.rules("study-stable").find((r) => ruleKey(r) === key);
     const instances = this.studyInstances(studyUid);
-    if (!rule || instances.length === 0) return;
+    if ((!rule && !(key === PLUGINS_KEY && gen.plugins)) || instances.length === 0) return;
     let ds = this.studyHeaders.get(studyUid);
     if (!ds) {
       try {
@@ -164,9 +181,15 @@ export class Router {
     if (!this.studyStable.pendingFor(studyUid)) this.studyHeaders.delete(studyUid);
     const origin: EventOrigin = { callingAE: "", calledAE: gen.config.aeTitle, address: "", associationId: "" };
     const ctx = { event: "study-stable" as const, origin, dataset: ds, now: new Date() };
-    if (rule.when && !rule.when(ctx)) return;
-    const d: Decision = { ...emptyDecision(), matched: [{ file: rule.file, line: rule.rule.span.start.line, event: "study-stable" }] };
-    for (const step of rule.steps) if (step(ctx, d, this.services) === "stop") break;
+    let d: Decision;
+    if (rule) {
+      if (rule.when && !rule.when(ctx)) return;
+      d = { ...emptyDecision(), matched: [{ file: rule.file, line: rule.rule.span.start.line, event: "study-stable" }] };
+      for (const step of rule.steps) if (step(ctx, d, this.services) === "stop") break;
+    } else {
+      d = gen.plugins!.evaluate("study-stable", ctx, this.services, emptyDecision()).decision;
+      if (d.matched.length === 0) return;
+    }
     const jobs = instances.flatMap((i) =>
       this.forwardJobs(d, { path: this.storage.absolutePath(i.path), sopInstanceUid: i.sopInstanceUid, sopClassUid: i.sopClassUid, transferSyntaxUid: i.transferSyntaxUid, spooled: false }),
     );
@@ -192,7 +215,38 @@ export class Router {
 
   stop(): void {
     this.studyStable.stop();
+    for (const g of this.retired) g.plugins?.dispose?.();
+    this.retired.clear();
+    this.current.plugins?.dispose?.();
   }
+}
+
+/**
+ * Runs an event's deciders in the configured order (rules then plugins by default); a plugin failure that the
+ * event must answer becomes a rejection with the failure's status (associate: transient, no reason given).
+ */
+export function decideEvent(gen: Generation, event: EventName, ctx: EventContext, services: RuleServices): Decision {
+  const d = emptyDecision();
+  const plugins = gen.plugins;
+  const runRules = () => {
+    if (!d.stopped && gen.rules.has(event)) gen.rules.evaluate(event, ctx, services, d);
+  };
+  const runPlugins = () => {
+    if (d.stopped || !plugins?.has(event)) return;
+    const { failure } = plugins.evaluate(event, ctx, services, d);
+    if (failure?.respond) {
+      d.reject = { status: failure.status ?? DEFAULT_REJECT_STATUS, transient: true, message: failure.message, source: 1, reason: 1 };
+      d.stopped = true;
+    }
+  };
+  if (gen.config.plugins.order === "plugins-first") {
+    runPlugins();
+    runRules();
+  } else {
+    runRules();
+    runPlugins();
+  }
+  return d;
 }
 
 /** The deepest folder holding every file of a study: what a CAD command gets for "the study". */

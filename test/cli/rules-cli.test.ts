@@ -38,7 +38,7 @@ test("the shipped rules and every example check clean against their configs", as
     const cfg = join(EXAMPLES, ex, "conduit.json");
     const r = await conduit(["check", "--config", cfg]);
     assert.equal(r.code, 0, `${ex}: ${r.stderr}`);
-    assert.match(r.stdout, /[1-9]\d* rule\(s\): 0 error\(s\)/, `${ex} must have rules: ${r.stdout}`);
+    assert.match(r.stdout, /([1-9]\d* rule\(s\)|[1-9]\d* plugin\(s\)): 0 error\(s\)/, `${ex} must have rules or plugins: ${r.stdout}`);
   }
 });
 
