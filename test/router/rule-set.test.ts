@@ -152,3 +152,17 @@ test("200 rules give the same decision with and without the guard index", () => 
     assert.ok(d.forwards.length > 0);
   }
 });
+
+test("map through a CSV lookup table: named columns, a default for misses, values kept without one", async () => {
+  const { mkdtempSync, writeFileSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const dir = mkdtempSync(join(tmpdir(), "conduit-map-"));
+  writeFileSync(join(dir, "codes.csv"), 'code,name,site\nPID-1,"Doe, Jane",north\nOLD HOSPITAL,General Hospital,x\n');
+  const p = parseRules(`on store {\n  map PatientID through "codes.csv" from "code" to "site"\n  map InstitutionName through "codes.csv" from "name" to "site" default "unmapped"\n  map StudyDescription through "codes.csv"\n}`, join(dir, "m.rules"));
+  assert.deepEqual(p.diagnostics, []);
+  const { data } = run(new RuleSet([p.ast]));
+  assert.equal(data.string("PatientID"), "north");
+  assert.equal(data.string("InstitutionName"), "unmapped");
+  assert.equal(data.string("StudyDescription"), "CT Chest with contrast", "no match and no default keeps the value");
+});
