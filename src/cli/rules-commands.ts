@@ -7,7 +7,10 @@ import { loadConfig } from "../config/load.js";
 import type { Config } from "../config/schema.js";
 import { DataSet, valueToString } from "../dicom/dataset.js";
 import { keywordOf } from "../dicom/dictionary.js";
-import { buildGeneration, listRuleFiles, loadRuleFiles } from "../router/generation.js";
+import { buildGeneration, disabledPlugins, listRuleFiles, loadRuleFiles } from "../router/generation.js";
+import Database from "better-sqlite3";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { decideEvent } from "../router/router.js";
 import { checkPlugins, listPluginFiles } from "../plugins/index.js";
 import { silentLogger } from "../log/logger.js";
@@ -39,10 +42,31 @@ function filesOf(paths: string[], config: Config): { rules: string[]; plugins: s
   return out;
 }
 
+/** Plugins a running (or the last) server disabled after repeated failures, as warnings on their files. */
+function disabledByServer(config: Config, pluginFiles: string[]): Diagnostic[] {
+  const file = config.catalog.path ?? join(resolve(config.storage.root), "conduit.db");
+  if (!existsSync(file)) return [];
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true });
+    const wanted = new Set(pluginFiles.map((f) => resolve(f)));
+    return disabledPlugins(db)
+      .filter((d) => wanted.has(resolve(d.file)))
+      .map((d) => ({ file: d.file, line: 1, column: 1, severity: "warning" as const, code: "PLUGIN_DISABLED", message: `the server disabled this plugin after repeated failures (last: ${d.message}, ${d.at})`, hint: "fix it and save the file: a reload enables it again" }));
+  } catch {
+    return [];
+  } finally {
+    db?.close();
+  }
+}
+
 export async function checkCommand(config: Config, paths: string[], io: Out): Promise<void> {
   const files = filesOf(paths, config);
   const { asts, diagnostics } = loadRuleFiles(config, files.rules);
-  if (files.plugins.length) diagnostics.push(...(await checkPlugins(files.plugins, config)));
+  if (files.plugins.length) {
+    diagnostics.push(...(await checkPlugins(files.plugins, config)));
+    diagnostics.push(...disabledByServer(config, files.plugins));
+  }
   // Paths as the user would type them: relative to the working directory when inside it.
   const shown = (f: string) => {
     const r = relative(process.cwd(), f);

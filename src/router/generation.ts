@@ -76,15 +76,41 @@ export interface BuildOptions {
   pluginFiles?: string[];
 }
 
+/** Where the running server records plugins it disabled, so `conduit check` can say so (plugin_kv, migration 2). */
+const DISABLED_SCOPE = "conduit:disabled";
+
+export interface DisabledPlugin {
+  file: string;
+  reason: string;
+  message: string;
+  at: string;
+}
+
+/** Plugins the running server has disabled (read by `conduit check`). */
+export function disabledPlugins(db: Database): DisabledPlugin[] {
+  const rows = db.prepare("SELECT value FROM plugin_kv WHERE plugin = ?").all(DISABLED_SCOPE) as Array<{ value: string }>;
+  return rows.map((r) => JSON.parse(r.value) as DisabledPlugin);
+}
+
 /** The plugin host as the router sees it: failures mapped to what the event answers (PLUGIN_FAILURE_RESPONSES). */
 class PluginDecider implements EventDecider {
-  constructor(readonly set: PluginSet) {}
+  constructor(
+    readonly set: PluginSet,
+    private readonly db?: Database,
+  ) {
+    // A new generation loads every plugin afresh: nothing of it is disabled.
+    db?.prepare("DELETE FROM plugin_kv WHERE plugin = ?").run(DISABLED_SCOPE);
+  }
   has(event: EventName): boolean {
     return this.set.has(event);
   }
   evaluate(event: EventName, ctx: EventContext, services: RuleServices, decision: Decision): { decision: Decision; failure?: DeciderFailure } {
     const r = this.set.evaluate(event, ctx, services, decision);
     if (!r.failure) return { decision: r.decision };
+    if (r.failure.disabled && this.db) {
+      const entry: DisabledPlugin = { file: r.failure.file, reason: r.failure.reason, message: r.failure.message, at: new Date().toISOString() };
+      this.db.prepare("INSERT INTO plugin_kv (plugin, key, value) VALUES (?, ?, ?) ON CONFLICT (plugin, key) DO UPDATE SET value = excluded.value").run(DISABLED_SCOPE, r.failure.file, JSON.stringify(entry));
+    }
     const resp = r.failure.response;
     return { decision: r.decision, failure: { respond: resp.kind !== "none", status: resp.kind === "status" ? resp.status : undefined, message: r.failure.comment } };
   }
@@ -111,7 +137,7 @@ export async function buildGeneration(config: Config, id: number, opts: BuildOpt
     const loaded = await PluginSet.load(pluginFiles, { config, db: opts.db, log: opts.log });
     diagnostics.push(...loaded.diagnostics);
     if (!loaded.plugins) return { diagnostics };
-    plugins = new PluginDecider(loaded.plugins);
+    plugins = new PluginDecider(loaded.plugins, opts.db);
   }
   return { generation: { id, config, rules, plugins, ruleFiles: [...files], pluginFiles, builtAt: new Date() }, diagnostics };
 }

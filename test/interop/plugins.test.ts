@@ -8,6 +8,7 @@ import { makeStudy, readPixelData, writeInstance } from "../support/dicom-files.
 import { runTool, startStorescp } from "../support/dcmtk.js";
 import { startConduit, storedFiles } from "../support/conduit.js";
 import { runCleanups, tmpDir } from "../support/tmp.js";
+import { conduitCli } from "../support/cli.js";
 
 after(runCleanups);
 
@@ -100,6 +101,12 @@ test("a plugin that keeps failing is disabled after maxFailures; the server carr
   assert.match(results[1]!.stdout + results[1]!.stderr, /0xc0f1|Cannot ?Understand/i);
   assert.equal(results[2]!.code, 0, "after two failures the plugin is disabled and the object is stored by default");
   assert.equal((await storedFiles(c.root)).length, 1);
+  // conduit check says so (it reads what the server recorded in the catalog).
+  const cfg = join(await tmpDir("cfg"), "conduit.json");
+  await writeFile(cfg, JSON.stringify({ storage: { root: c.root }, rules: { dir: await tmpDir("norules2") }, plugins: { dir: plugins } }));
+  const check = await conduitCli(["check", "--config", cfg]);
+  assert.equal(check.code, 0, check.stderr);
+  assert.match(check.stderr, /flaky\.js:1:1: warning: the server disabled this plugin after repeated failures \(last: .*always/);
 });
 
 test("a plugin reloaded under load: no association fails, objects after the swap follow the new plugin", async () => {
