@@ -1,14 +1,14 @@
 // `conduit queue list|retry|purge`: the forwarding outbox seen from the command line, filtered by destination
 // and state; works on the catalog database whether or not the server runs (SQLite WAL allows both).
-import { unlink } from "node:fs/promises";
+import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import Database from "better-sqlite3";
 import type { Command } from "commander";
 import { migrate } from "../catalog/schema.js";
 import { loadConfig } from "../config/load.js";
-import { JobStore, type JobFilter, type JobRow, type JobState } from "../outbox/job-store.js";
+import { JobStore, removeSpoolCopies, type JobFilter, type JobRow, type JobState } from "../outbox/job-store.js";
 
-interface Out {
+export interface QueueIo {
   out: NodeJS.WritableStream;
   err: NodeJS.WritableStream;
   setExit(code: number): void;
@@ -25,9 +25,17 @@ interface QueueOptions {
 
 const STATES: readonly JobState[] = ["queued", "active", "done", "dead"];
 
-function open(o: QueueOptions): JobStore {
+const STDIO: QueueIo = { out: process.stdout, err: process.stderr, setExit: (code) => (process.exitCode = code) };
+
+/** The catalog the server would use for this config and --data (its default: conduit.db under the storage root). */
+export function catalogFile(o: { config?: string; data?: string }): string {
   const config = loadConfig(o.config, o.data ? { storage: { root: o.data } } : {});
-  const file = config.catalog.path ?? join(resolve(config.storage.root), "conduit.db");
+  return config.catalog.path ?? join(resolve(config.storage.root), "conduit.db");
+}
+
+function open(o: QueueOptions): JobStore {
+  const file = catalogFile(o);
+  if (!existsSync(file)) throw new Error(`no catalog at ${file}: give --data DIR or --config FILE of the server whose queue to see`);
   const db = new Database(file, { fileMustExist: true });
   db.pragma("journal_mode = WAL");
   db.pragma("busy_timeout = 5000");
@@ -47,10 +55,11 @@ function when(ms: number): string {
 }
 
 function table(rows: JobRow[]): string {
-  const head = ["id", "destination", "state", "attempts", "next attempt", "sop instance uid", "origin", "last error"];
-  const body = rows.map((r) => [String(r.id), r.destination, r.state, String(r.attempts), r.state === "queued" ? when(r.nextAttemptAt) : "-", r.sopInstanceUid, r.origin, r.lastError ?? ""]);
-  const widths = head.map((h, i) => Math.min(60, Math.max(h.length, ...body.map((b) => b[i]!.length))));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.slice(0, widths[i]).padEnd(widths[i]!))).join("  ");
+  const head = ["id", "destination", "state", "attempts", "next attempt", "last error", "sop instance uid", "origin"];
+  const body = rows.map((r) => [String(r.id), r.destination, r.state, String(r.attempts), r.state === "queued" ? when(r.nextAttemptAt) : "-", r.lastError ?? "", r.sopInstanceUid, r.origin]);
+  const widths = head.map((h, i) => Math.min(i === 5 ? 50 : 64, Math.max(h.length, ...body.map((b) => b[i]!.length))));
+  const fit = (c: string, w: number) => (c.length > w ? `${c.slice(0, w - 1)}…` : c.padEnd(w));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : fit(c, widths[i]!))).join("  ");
   return [line(head), ...body.map(line)].join("\n");
 }
 
@@ -63,7 +72,8 @@ function common(cmd: Command): Command {
     .option("--json", "print JSON");
 }
 
-export function addQueueCommand(program: Command, io: Out): void {
+/** Adds `queue list|retry|purge`; they open the catalog directly, so they work whether or not the server runs. */
+export function addQueueCommand(program: Command, io: QueueIo = STDIO): void {
   const queue = program.command("queue").description("inspect and manage the forwarding outbox (durable forward jobs)");
   common(queue.command("list").description("list forward jobs").option("--limit <n>", "at most this many (default 1000)")).action((o: QueueOptions) => {
     const store = open(o);
@@ -80,9 +90,11 @@ export function addQueueCommand(program: Command, io: Out): void {
     }
   });
   common(queue.command("retry").description("queue dead (and waiting) jobs again, due now, attempts reset")).action((o: QueueOptions) => {
+    const f = filter(o);
+    if (f.state === "active") throw new Error(`--state active cannot be retried: those jobs are being sent (a restart queues them again)`);
     const store = open(o);
     try {
-      const n = store.retry(filter(o));
+      const n = store.retry(f);
       io.out.write(o.json ? `${JSON.stringify({ retried: n })}\n` : `${n} job(s) queued again; a running server picks them up within seconds\n`);
     } finally {
       store.db.close();
@@ -93,7 +105,7 @@ export function addQueueCommand(program: Command, io: Out): void {
     try {
       const rows = store.purge(filter(o));
       // Spool copies (objects not kept) are deleted once no job needs them.
-      for (const r of rows) if (r.spooled && !store.isPathInUse(r.path)) await unlink(r.path).catch(() => {});
+      await removeSpoolCopies(store, rows);
       io.out.write(o.json ? `${JSON.stringify({ purged: rows.length })}\n` : `${rows.length} job(s) deleted\n`);
     } finally {
       store.db.close();

@@ -1,5 +1,7 @@
 // Forward jobs in the catalog database (DESIGN.md section 7): queued → active → done, or back to queued with a
-// back-off, or dead with the last error. Plain synchronous statements, usable inside the caller's transaction.
+// back-off, or dead with the last error. Plain synchronous statements, usable inside the caller's transaction, and
+// usable without a running server (the queue CLI opens the database directly).
+import { unlink } from "node:fs/promises";
 import type { Database, Statement } from "better-sqlite3";
 import type { ForwardJob } from "../router/router.js";
 
@@ -14,6 +16,12 @@ export interface JobRow extends ForwardJob {
   lastError: string | null;
   createdAt: number;
   updatedAt: number;
+}
+
+/** Destinations with queued jobs and when the earliest of them is due (ms epoch; 0 = now). */
+export interface PendingDestination {
+  destination: string;
+  dueAt: number;
 }
 
 export interface JobFilter {
@@ -54,6 +62,8 @@ export class JobStore {
   private readonly finish: Statement;
   private readonly reschedule: Statement;
   private readonly pathInUse: Statement;
+  private readonly pendingStmt: Statement;
+  private readonly countDueStmt: Statement;
 
   constructor(readonly db: Database) {
     this.insert = db.prepare(
@@ -65,6 +75,13 @@ export class JobStore {
     this.finish = db.prepare(`UPDATE forward_jobs SET state = ?, attempts = attempts + ?, last_error = ?, updated_at = ? WHERE id = ?`);
     this.reschedule = db.prepare(`UPDATE forward_jobs SET state = 'queued', attempts = ?, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ?`);
     this.pathInUse = db.prepare(`SELECT 1 FROM forward_jobs WHERE path = ? AND state IN ('queued', 'active') LIMIT 1`);
+    this.pendingStmt = db.prepare(`WITH RECURSIVE d(destination) AS (
+        SELECT MIN(destination) FROM forward_jobs WHERE state = 'queued'
+        UNION ALL
+        SELECT (SELECT MIN(destination) FROM forward_jobs WHERE state = 'queued' AND destination > d.destination) FROM d WHERE d.destination IS NOT NULL)
+      SELECT destination, (SELECT MIN(next_attempt_at) FROM forward_jobs WHERE state = 'queued' AND destination = d.destination) AS dueAt
+      FROM d WHERE destination IS NOT NULL`);
+    this.countDueStmt = db.prepare(`SELECT COUNT(*) AS n FROM (SELECT 1 FROM forward_jobs WHERE state = 'queued' AND destination = ? AND next_attempt_at <= ? LIMIT ?)`);
   }
 
   /** Synchronous insert (inside the C-STORE's catalog transaction when called from there). */
@@ -77,11 +94,14 @@ export class JobStore {
     return this.db.prepare(`UPDATE forward_jobs SET state = 'queued', updated_at = ? WHERE state = 'active'`).run(Date.now()).changes;
   }
 
-  /** Destinations with queued jobs, and the earliest due time among those not yet due. */
-  pending(now = Date.now()): { due: string[]; nextAt?: number } {
-    const due = (this.db.prepare(`SELECT DISTINCT destination FROM forward_jobs WHERE state = 'queued' AND next_attempt_at <= ?`).all(now) as Array<{ destination: string }>).map((r) => r.destination);
-    const next = this.db.prepare(`SELECT MIN(next_attempt_at) AS t FROM forward_jobs WHERE state = 'queued' AND next_attempt_at > ?`).get(now) as { t: number | null };
-    return { due, nextAt: next.t ?? undefined };
+  /** Per destination with queued jobs, the earliest due time: an index skip-scan, cheap however long the queue. */
+  pending(): PendingDestination[] {
+    return this.pendingStmt.all() as PendingDestination[];
+  }
+
+  /** Queued jobs of a destination due by `now`, counted up to `limit`. */
+  countDue(destination: string, limit: number, now = Date.now()): number {
+    return (this.countDueStmt.get(destination, now, limit) as { n: number }).n;
   }
 
   /** Claims up to `limit` due jobs of a destination (queued → active). */
@@ -124,7 +144,7 @@ export class JobStore {
     return this.db.prepare(`UPDATE forward_jobs SET state = 'queued', attempts = 0, next_attempt_at = 0, updated_at = ? ${w.sql}`).run(Date.now(), ...w.args).changes;
   }
 
-  /** Deletes finished jobs (done and dead unless a state is given); returns them for spool clean-up. */
+  /** Deletes finished jobs (done and dead unless a state is given); returns them (see removeSpoolCopies). */
   purge(f: JobFilter = {}): JobRow[] {
     const w = where(f, ["done", "dead"]);
     return this.db.transaction(() => {
@@ -137,4 +157,14 @@ export class JobStore {
   counts(): Array<{ destination: string; state: JobState; count: number }> {
     return this.db.prepare(`SELECT destination, state, COUNT(*) AS count FROM forward_jobs GROUP BY destination, state ORDER BY destination, state`).all() as Array<{ destination: string; state: JobState; count: number }>;
   }
+}
+
+/** Deletes the spool copies among `jobs` that no queued or active job still needs; returns how many went. */
+export async function removeSpoolCopies(store: JobStore, jobs: readonly ForwardJob[]): Promise<number> {
+  let removed = 0;
+  for (const path of new Set(jobs.filter((j) => j.spooled).map((j) => j.path))) {
+    if (store.isPathInUse(path)) continue;
+    if (await unlink(path).then(() => true, () => false)) removed++;
+  }
+  return removed;
 }

@@ -1,172 +1,37 @@
 // The forwarding outbox (DESIGN.md section 7): durable jobs sent by per-destination workers that reuse one
 // association for consecutive objects, at most `concurrency` per peer, retried with exponential back-off and
 // moved to a dead-letter state after `maxAttempts`. Enqueueing is a synchronous insert that never waits.
-import { unlink } from "node:fs/promises";
 import type { Database } from "better-sqlite3";
 import type { Logger } from "pino";
-import { Client, type ClientAssociation, type ProposedContext } from "../client.js";
 import type { Config } from "../config/schema.js";
-import { readFileMeta, type FileMeta } from "../dicom/part10.js";
-import { sopClassName } from "../dicom/sop-classes.js";
-import { canTranscode, transcodeFile } from "../dicom/transcode.js";
-import { EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN, transferSyntax } from "../dicom/transfer-syntax.js";
-import { statusCategory, statusName } from "../dimse/status.js";
-import { CommandField, DATA_SET_PRESENT, Priority } from "../dimse/command.js";
 import { errorMessage } from "../errors.js";
 import type { ForwardJob, ForwardQueue } from "../router/router.js";
-import { JobStore, type JobRow } from "./job-store.js";
+import { JobStore, removeSpoolCopies, type JobFilter, type JobRow, type JobState } from "./job-store.js";
+import { Worker, type SettledState, type WorkerHost } from "./worker.js";
 
-/** A failure that retrying cannot fix (no usable presentation context, file gone): the job goes dead at once. */
-class PermanentFailure extends Error {}
-
-export type SettledState = "done" | "dead";
+export type { SettledState } from "./worker.js";
 
 export interface OutboxOptions {
+  /** Called after a job reached done or dead (its row is already updated). */
   onSettled?: (job: JobRow, state: SettledState) => void;
 }
 
-function tsLabel(uid: string): string {
-  const ts = transferSyntax(uid);
-  return ts ? `${ts.keyword} (${uid})` : uid;
+/** Re-reads the queue this often even without a wake-up, to see jobs retried by the CLI from another process. */
+const POLL_MS = 2000;
+
+/** Back-off before attempt `attempts + 1`: retryDelay doubling per attempt, capped at maxRetryDelay (ms). */
+export function retryDelayMs(attempts: number, o: Config["outbox"]): number {
+  return Math.min(o.retryDelay * 1000 * 2 ** Math.max(0, attempts - 1), o.maxRetryDelay * 1000);
 }
 
-/** One association's worth of work for a destination: claims jobs one at a time until idle for idleClose. */
-class DestinationWorker {
-  private assoc?: ClientAssociation;
-  private proposed = new Map<string, ProposedContext>();
-  private wakeUp?: () => void;
-  busy = false;
-
-  constructor(
-    private readonly outbox: Outbox,
-    readonly destination: string,
-    private readonly log: Logger,
-  ) {}
-
-  wake(): void {
-    this.wakeUp?.();
-  }
-
-  async run(): Promise<void> {
-    try {
-      for (;;) {
-        if (this.outbox.stopping) break;
-        const [job] = this.outbox.store.claim(this.destination, 1);
-        if (!job) {
-          const idleMs = this.outbox.config().outbox.idleClose * 1000;
-          const woken = await new Promise<boolean>((resolve) => {
-            const t = setTimeout(() => resolve(false), idleMs);
-            this.wakeUp = () => {
-              clearTimeout(t);
-              resolve(true);
-            };
-          });
-          this.wakeUp = undefined;
-          if (!woken) break;
-          continue;
-        }
-        this.busy = true;
-        await this.send(job);
-        this.busy = false;
-      }
-    } finally {
-      this.busy = false;
-      await this.close();
-      this.outbox.workerEnded(this);
-    }
-  }
-
-  private async close(): Promise<void> {
-    const a = this.assoc;
-    this.assoc = undefined;
-    this.proposed.clear();
-    if (a) await a.release().catch(() => a.abort());
-  }
-
-  /** Contexts for a file: its own transfer syntax, and for little endian the other one as a fallback. */
-  private contextsFor(meta: FileMeta): ProposedContext[] {
-    const own = { abstractSyntax: meta.mediaStorageSopClassUid, transferSyntaxes: [meta.transferSyntaxUid] };
-    const other = meta.transferSyntaxUid === EXPLICIT_VR_LITTLE_ENDIAN ? IMPLICIT_VR_LITTLE_ENDIAN : meta.transferSyntaxUid === IMPLICIT_VR_LITTLE_ENDIAN ? EXPLICIT_VR_LITTLE_ENDIAN : undefined;
-    return other ? [own, { abstractSyntax: meta.mediaStorageSopClassUid, transferSyntaxes: [other] }] : [own];
-  }
-
-  private async association(meta: FileMeta): Promise<ClientAssociation> {
-    const wanted = this.contextsFor(meta);
-    const key = (c: ProposedContext) => `${c.abstractSyntax}|${c.transferSyntaxes.join(",")}`;
-    // The peer may have closed an idle association (its own timeout): open a new one then.
-    if (this.assoc && !this.assoc.association.established) await this.close();
-    if (this.assoc && wanted.every((c) => this.proposed.has(key(c)))) return this.assoc;
-    // A new SOP class or syntax: reopen proposing everything seen so far (up to 128 contexts, PS3.8 9.3.2.2).
-    await this.close();
-    const contexts = new Map(this.proposed);
-    for (const c of wanted) contexts.set(key(c), c);
-    while (contexts.size > 126) contexts.delete(contexts.keys().next().value!);
-    const cfg = this.outbox.config();
-    const peer = cfg.peers[this.destination]!;
-    this.assoc = await Client.associate(
-      { host: peer.host, port: peer.port, callingAE: peer.callingAE ?? cfg.aeTitle, calledAE: this.destination, connectTimeout: cfg.limits.connectTimeout, dimseTimeout: cfg.limits.dimseTimeout },
-      [...contexts.values()],
-    );
-    this.proposed = contexts;
-    return this.assoc;
-  }
-
-  private async send(job: JobRow): Promise<void> {
-    const started = Date.now();
-    try {
-      let meta: FileMeta;
-      try {
-        meta = await readFileMeta(job.path);
-      } catch (err) {
-        throw new PermanentFailure(`cannot read ${job.path}: ${errorMessage(err)}`);
-      }
-      const assoc = await this.association(meta);
-      const own = assoc.link.findContext(meta.mediaStorageSopClassUid, [meta.transferSyntaxUid]);
-      let result;
-      if (own) {
-        result = await assoc.storeFile(job.path, meta);
-      } else {
-        const alt = [IMPLICIT_VR_LITTLE_ENDIAN, EXPLICIT_VR_LITTLE_ENDIAN].find((t) => canTranscode(meta.transferSyntaxUid, t) && assoc.link.findContext(meta.mediaStorageSopClassUid, [t]));
-        const ctx = alt ? assoc.link.findContext(meta.mediaStorageSopClassUid, [alt]) : undefined;
-        if (!alt || !ctx) {
-          throw new PermanentFailure(
-            `${this.destination} accepted no presentation context for ${sopClassName(meta.mediaStorageSopClassUid)} in ${tsLabel(meta.transferSyntaxUid)}` +
-              (transferSyntax(meta.transferSyntaxUid)?.encapsulated ? "; Conduit does not decompress" : ""),
-          );
-        }
-        const data = await transcodeFile(job.path, alt);
-        result = await assoc.request(ctx.id, {
-          CommandField: CommandField.C_STORE_RQ,
-          AffectedSOPClassUID: meta.mediaStorageSopClassUid,
-          AffectedSOPInstanceUID: meta.mediaStorageSopInstanceUid,
-          Priority: Priority.Medium,
-          CommandDataSetType: DATA_SET_PRESENT,
-        }, data);
-      }
-      const cat = statusCategory(result.status);
-      if (cat === "success" || cat === "warning") {
-        this.outbox.settle(job, "done", cat === "warning" ? `warning 0x${result.status.toString(16).padStart(4, "0")}` : null);
-        this.log.debug({ job: job.id, sop: job.sopInstanceUid, ms: Date.now() - started }, "forwarded");
-        return;
-      }
-      this.outbox.failed(job, `${this.destination} answered 0x${result.status.toString(16).toUpperCase().padStart(4, "0")} (${statusName(result.status)})`);
-    } catch (err) {
-      if (err instanceof PermanentFailure) {
-        this.outbox.settle(job, "dead", err.message);
-        return;
-      }
-      // Connection, rejection, abort or timeout: the association is gone; try again later.
-      await this.close();
-      this.outbox.failed(job, errorMessage(err));
-    }
-  }
-}
-
-export class Outbox implements ForwardQueue {
+export class Outbox implements ForwardQueue, WorkerHost {
   readonly store: JobStore;
   stopping = false;
-  private readonly workers = new Map<string, Set<DestinationWorker>>();
+  private readonly workers = new Map<string, Set<Worker>>();
+  /** Destinations not to be contacted before this time (ms epoch), after a connection-level failure. */
+  private readonly holds = new Map<string, number>();
   private scheduled = false;
+  private started = false;
   private timer?: NodeJS.Timeout;
   private idle?: () => void;
 
@@ -185,93 +50,170 @@ export class Outbox implements ForwardQueue {
     this.wake();
   }
 
+  /** Jobs a crash left active are queued again (they were never acknowledged); scheduling begins. */
   start(): void {
     const n = this.store.requeueActive();
     if (n) this.log.warn({ jobs: n }, "forward jobs interrupted by the last stop are queued again");
     this.stopping = false;
+    this.started = true;
     this.wake();
   }
 
+  /** Schedules a look at the queue after the current tick (never synchronously: the caller may hold a transaction). */
   wake(): void {
-    if (this.scheduled || this.stopping) return;
+    if (this.scheduled || this.stopping || !this.started) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      this.pump();
+      // The catalog may be gone (closed by a crash-like shutdown): stop quietly; the rows wait for the next start.
+      if (!this.store.db.open) return;
+      try {
+        this.pump();
+      } catch (err) {
+        this.log.error({ err: errorMessage(err) }, "outbox scheduling failed; retrying shortly");
+        if (this.timer) clearTimeout(this.timer);
+        this.timer = setTimeout(() => this.wake(), POLL_MS).unref();
+      }
     });
+  }
+
+  isHeld(destination: string): boolean {
+    return (this.holds.get(destination) ?? 0) > Date.now();
   }
 
   private pump(): void {
     if (this.stopping) return;
     const cfg = this.config();
-    const { due, nextAt } = this.store.pending();
-    for (const dest of due) {
-      const peer = cfg.peers[dest];
+    const now = Date.now();
+    let next = now + POLL_MS;
+    for (const { destination, dueAt } of this.store.pending()) {
+      const peer = cfg.peers[destination];
       if (!peer) {
-        for (const job of this.store.claim(dest, 1000)) this.settle(job, "dead", `unknown destination AE "${dest}": not in the config's peers`);
+        for (let jobs = this.store.claim(destination, 500); jobs.length; jobs = this.store.claim(destination, 500)) {
+          for (const job of jobs) this.settle(job, "dead", `unknown destination AE "${destination}": not in the config's peers`);
+        }
         continue;
       }
-      const set = this.workers.get(dest) ?? new Set<DestinationWorker>();
-      this.workers.set(dest, set);
-      const idle = [...set].find((w) => !w.busy);
-      if (idle) idle.wake();
-      else if (set.size < peer.concurrency) {
-        const w = new DestinationWorker(this, dest, this.log.child({ destination: dest }));
-        set.add(w);
-        void w.run();
+      const at = Math.max(dueAt, this.holds.get(destination) ?? 0);
+      if (at > now) {
+        next = Math.min(next, at);
+        continue;
       }
+      this.holds.delete(destination);
+      this.staff(destination, peer.concurrency);
     }
     if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    // Re-check soon while there is due work (more workers may be allowed), and at the next retry time.
-    const wait = due.length ? 200 : nextAt !== undefined ? Math.max(0, nextAt - Date.now()) + 5 : undefined;
-    if (wait !== undefined) this.timer = setTimeout(() => this.wake(), Math.min(wait, 60_000)).unref();
+    this.timer = setTimeout(() => this.wake(), Math.max(0, next - Date.now()) + 5).unref();
   }
 
-  workerEnded(w: DestinationWorker): void {
+  /** Wakes idle workers and starts new ones, up to the peer's concurrency and the number of due jobs. */
+  private staff(destination: string, concurrency: number): void {
+    const set = this.workers.get(destination) ?? new Set<Worker>();
+    this.workers.set(destination, set);
+    let wanted = this.store.countDue(destination, concurrency);
+    for (const w of set) {
+      if (wanted <= 0) break;
+      if (!w.busy && !w.leaving) {
+        w.wake();
+        wanted--;
+      }
+    }
+    // Leaving workers count until their association is released: never more than `concurrency` at once.
+    for (; wanted > 0 && set.size < concurrency; wanted--) {
+      const w = new Worker(this, destination, this.log.child({ destination }));
+      set.add(w);
+      void w.run();
+    }
+  }
+
+  /** Other workers of the same destination still taking jobs. */
+  siblings(w: Worker): number {
+    let n = 0;
+    for (const x of this.workers.get(w.destination) ?? []) if (x !== w && !x.leaving) n++;
+    return n;
+  }
+
+  workerEnded(w: Worker): void {
     const set = this.workers.get(w.destination);
     set?.delete(w);
     if (set && set.size === 0) this.workers.delete(w.destination);
     if (this.workers.size === 0) this.idle?.();
-    if (!this.stopping) this.wake();
+    this.wake();
   }
 
   /** A send failed: back off (retryDelay doubling, capped) or, after maxAttempts, dead-letter. */
-  failed(job: JobRow, error: string): void {
+  failed(job: JobRow, error: string, connection: boolean): void {
     const o = this.config().outbox;
     const attempts = job.attempts + 1;
     if (attempts >= o.maxAttempts) {
       this.settle(job, "dead", `${error} (after ${attempts} attempts)`);
       return;
     }
-    const delayMs = Math.min(o.retryDelay * 1000 * 2 ** (attempts - 1), o.maxRetryDelay * 1000);
-    this.store.retryLater(job.id, attempts, Date.now() + delayMs, error);
+    const delayMs = retryDelayMs(attempts, o);
+    const at = Date.now() + delayMs;
+    this.store.retryLater(job.id, attempts, at, error);
+    // The peer is unreachable: its other jobs wait too instead of each failing the same way now.
+    if (connection) this.holds.set(job.destination, Math.max(this.holds.get(job.destination) ?? 0, at));
     this.log.warn({ job: job.id, destination: job.destination, attempts, retryInMs: delayMs, err: error }, "forward failed, will retry");
     this.wake();
   }
 
   settle(job: JobRow, state: SettledState, note: string | null): void {
-    if (state === "done") this.store.done(job.id, note);
-    else {
+    if (state === "done") {
+      this.store.done(job.id, note);
+      this.holds.delete(job.destination);
+    } else {
       this.store.dead(job.id, note ?? "failed");
-      this.log.error({ job: job.id, destination: job.destination, sop: job.sopInstanceUid, err: note }, "forward job dead-lettered");
+      this.log.error({ job: job.id, destination: job.destination, sop: job.sopInstanceUid, origin: job.origin, err: note }, "forward job dead-lettered");
     }
-    if (job.spooled && !this.store.isPathInUse(job.path)) void unlink(job.path).catch(() => {});
+    if (job.spooled) removeSpoolCopies(this.store, [job]).catch((err: unknown) => this.log.warn({ err: errorMessage(err), path: job.path }, "spool copy not removed"));
     this.options.onSettled?.(job, state);
   }
 
-  /** Stops taking jobs; sends in flight finish (bounded), associations are released. */
+  list(filter: JobFilter = {}): JobRow[] {
+    return this.store.list(filter);
+  }
+
+  /** Dead and waiting jobs queued again, due now, attempts reset; sending starts at once. */
+  retry(filter: JobFilter = {}): number {
+    const n = this.store.retry(filter);
+    if (filter.destination) this.holds.delete(filter.destination);
+    else this.holds.clear();
+    this.wake();
+    return n;
+  }
+
+  /** Deletes finished jobs (done and dead unless filter.state says otherwise) and spool copies no job needs. */
+  async purge(filter: JobFilter = {}): Promise<number> {
+    const rows = this.store.purge(filter);
+    await removeSpoolCopies(this.store, rows);
+    return rows.length;
+  }
+
+  counts(): Array<{ destination: string; state: JobState; count: number }> {
+    return this.store.counts();
+  }
+
+  /** Stops taking jobs; sends in flight finish within graceMs, then are aborted; associations are released. */
   async stop(graceMs = 10_000): Promise<void> {
     this.stopping = true;
+    this.started = false;
     if (this.timer) clearTimeout(this.timer);
-    for (const set of this.workers.values()) for (const w of set) w.wake();
-    if (this.workers.size === 0) return;
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, graceMs);
-      this.idle = () => {
-        clearTimeout(t);
-        resolve();
-      };
-    });
+    const all = () => [...this.workers.values()].flatMap((s) => [...s]);
+    for (const w of all()) w.wake();
+    const drained = (ms: number) =>
+      this.workers.size === 0
+        ? Promise.resolve(true)
+        : new Promise<boolean>((resolve) => {
+            const t = setTimeout(() => resolve(false), ms);
+            this.idle = () => {
+              clearTimeout(t);
+              resolve(true);
+            };
+          });
+    if (await drained(graceMs)) return;
+    // Grace is over: abort what is still sending; those jobs go back to queued for the next start.
+    for (const w of all()) w.abort();
+    await drained(1000);
   }
 }
