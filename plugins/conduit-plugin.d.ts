@@ -42,7 +42,12 @@ declare namespace Conduit {
     studyInstanceUID?: string;
     /** The object's Modality, or the one a query asks for (Modality, ModalitiesInStudy or the scheduled step's). */
     modality?: string;
-    /** Present for events with a data set; only the listed ones when the handler's options name `attributes`. */
+    /**
+     * Present for events with a data set; only the listed ones when the handler's options name `attributes`.
+     * An ordinary object to the handler, filled on demand: a value is fetched when first read (and the names a
+     * handler reads are passed in with its next events), the whole set when it is enumerated or changed. Kept
+     * past the call (in a global, say), it still holds its own event's values.
+     */
     attributes?: AttributeSet;
     /** move/get: every requested object is in the local catalog (asked of the host when read). */
     local?: boolean;
@@ -58,7 +63,7 @@ declare namespace Conduit {
     /** SOP Class UID or keyword such as "CTImageStorage" (store, stored, study-stable). */
     sopClass?: Match;
     modality?: Match;
-    /** Only these attributes are passed in: faster than the whole header. */
+    /** Only these attributes are passed in (others read as undefined); every attribute is available by default. */
     attributes?: string[];
   }
 
@@ -138,7 +143,11 @@ declare namespace Conduit {
     release: Common & { run?: string | string[] };
   }
 
-  /** Return a decision, or nothing (null/undefined) to leave the event as it is. Handlers are synchronous. */
+  /**
+   * Return a decision, or nothing (null/undefined) to leave the event as it is. Handlers are synchronous. A decision
+   * is read as data, as JSON.stringify writes it (undefined properties left out, non-finite numbers null, dates as
+   * ISO text), except that a toJSON method a class instance inherits is not called.
+   */
   type Handler<E extends EventName> = (input: Input<E>) => Decisions[E] | null | undefined | void;
 
   interface BackendInput {

@@ -7,7 +7,7 @@
 export type PlainValue = string | number | boolean | null | PlainValue[] | Map<string, PlainValue> | { [key: string]: PlainValue };
 
 /** Tags of the format (quickjs.c BC_TAG_*). */
-const TAG = { null: 1, false: 3, true: 4, int32: 5, float64: 6, string: 7, object: 8, array: 9 } as const;
+const TAG = { null: 1, undefined: 2, false: 3, true: 4, int32: 5, float64: 6, string: 7, object: 8, array: 9 } as const;
 
 export interface BjsonFormat {
   /** First byte: the format version. */
@@ -145,6 +145,10 @@ export const writer = {
   null(): void {
     body.byte(TAG.null);
   },
+  /** undefined: only the binary format has it (JSON text leaves such properties out). */
+  undefined(): void {
+    body.byte(TAG.undefined);
+  },
   value(v: PlainValue): void {
     if (typeof v === "string") writer.string(v);
     else if (typeof v === "number") writer.number(v);
@@ -173,11 +177,11 @@ export const writer = {
   finish(): ArrayBuffer {
     head.leb(order.length);
     for (const k of order) head.text(k);
-    const out = new ArrayBuffer(head.at + body.at);
-    const view = Buffer.from(out);
+    // An unpooled Buffer owns exactly its ArrayBuffer, allocated without zero-filling.
+    const view = Buffer.allocUnsafeSlow(head.at + body.at);
     head.buf.copy(view, 0, 0, head.at);
     body.buf.copy(view, head.at, 0, body.at);
-    return out;
+    return view.buffer as ArrayBuffer;
   },
 };
 

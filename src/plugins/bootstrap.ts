@@ -1,28 +1,38 @@
 // The JavaScript evaluated in every plugin context before the plugin itself: it builds the `conduit` global
 // (registration, log, lookup, table, kv, now) and the dispatchers the host calls.
-// The host function it receives is captured in this closure and never reachable from plugin code.
+// The host functions it receives are captured in this closure and never reachable from plugin code.
+import { LAZY_ATTRIBUTES_SOURCE } from "./lazy-attributes.js";
 
 /** File name the bootstrap runs under, so stack frames of plugin code can be told apart from it. */
 export const BOOTSTRAP_FILE = "<conduit>";
 
 /** Operations the sandbox asks of the host through its single host function. */
-export type HostOp = "on" | "answer" | "log" | "lookup" | "table" | "kv.get" | "kv.set" | "kv.delete" | "local";
+export type HostOp = "on" | "answer" | "log" | "lookup" | "table" | "kv.get" | "kv.set" | "kv.delete" | "local" | "filled";
 
 /**
- * Evaluates to a function taking the host function and returning { dispatch, answer, loaded }.
- * - dispatch(index, input) runs handler `index`; returns the decision as JSON text, or undefined.
+ * Evaluates to a function taking the host functions (host(op, ...texts) and attr(name?): see
+ * LAZY_ATTRIBUTES_SOURCE) and returning { dispatch, json, answer, loaded }.
+ * - dispatch(index, input) runs handler `index` on the input array of encodeHandlerInput; returns the decision
+ *   object, or undefined.
+ * - json(value) is JSON.stringify as the sandbox had it (for decisions the binary format cannot carry).
  * - answer(kind, input) runs the find/worklist backend; returns its answer as JSON text.
  * - loaded() ends registration.
  */
-export const BOOTSTRAP_SOURCE = String.raw`(function (host) {
+export const BOOTSTRAP_SOURCE = String.raw`(function (host, attr) {
   "use strict";
   const parse = JSON.parse;
   const stringify = JSON.stringify;
   const freeze = Object.freeze;
+  const defineProperty = Object.defineProperty;
+  const isArray = Array.isArray;
   const handlers = [];
   const backends = Object.create(null);
   let loading = true;
   let eventNow;
+  // Serial of the dispatch running now (0 between calls): what lazy views and local getters check.
+  let running = 0;
+  let calls = 0;
+${LAZY_ATTRIBUTES_SOURCE}
 
   // Regexes in filters travel as "/source/flags" strings.
   function filterReplacer(key, value) {
@@ -83,24 +93,63 @@ export const BOOTSTRAP_SOURCE = String.raw`(function (host) {
     return typeof input === "string" ? parse(input) : input;
   }
 
+  // input.local asks the host once, during its own call; an input still reachable when the call ends asks then.
+  function localGetter(input, serial) {
+    let answer;
+    const get = () => {
+      if (answer === undefined) {
+        if (running !== serial) throw new TypeError("input.local can only be read during the call it was passed to");
+        answer = host("local") === "1";
+      }
+      return answer;
+    };
+    openViews.push(get, WeakRefClass ? new WeakRefClass(input) : input);
+    return get;
+  }
+
+  // The handler's input from the host's array (encodeHandlerInput): absent values are null.
+  function makeInput(p, serial) {
+    const input = { event: p[0], origin: { callingAE: p[1], calledAE: p[2], peerAddress: p[3], associationId: p[4] }, now: p[5] };
+    if (p[7] !== null) input.sopClassUID = p[7];
+    if (p[8] !== null) input.sopInstanceUID = p[8];
+    if (p[9] !== null) input.studyInstanceUID = p[9];
+    if (p[10] !== null) input.modality = p[10];
+    if (p[11] !== null) input.attributes = p[11];
+    else if (p[12] !== null) input.attributes = lazyAttributes(p[12], serial);
+    if (p[6]) defineProperty(input, "local", { enumerable: true, get: localGetter(input, serial) });
+    return input;
+  }
+
   function dispatch(index, payload) {
-    const input = take(payload);
-    if (input.hasLocal) Object.defineProperty(input, "local", { enumerable: true, get: () => host("local") === "1" });
-    delete input.hasLocal;
-    eventNow = input.now;
+    const p = take(payload);
+    // An interrupted call skips its finally block: what it left open is dropped (its views refuse to read).
+    openViews.length = 0;
+    const serial = ++calls;
+    running = serial;
+    eventNow = p[5];
+    let input;
     try {
+      input = makeInput(p, serial);
       const out = handlers[index](input);
+      input = undefined;
       if (out === undefined || out === null) return undefined;
-      if (typeof out !== "object" || Array.isArray(out)) throw new TypeError("a handler returns a decision object, null or undefined");
+      if (typeof out !== "object" || isArray(out)) throw new TypeError("a handler returns a decision object, null or undefined");
       if (typeof out.then === "function") throw new TypeError("handlers are synchronous: a Promise is not a decision");
-      return stringify(out);
+      return out;
     } finally {
+      // Dropped first, so only what the handler kept (or returned) is still reachable.
+      input = undefined;
+      settle();
       eventNow = undefined;
+      running = 0;
     }
   }
 
   function runBackend(kind, payload) {
     const input = take(payload);
+    // Nothing of an interrupted handler call stays open (its finally block did not run).
+    running = 0;
+    openViews.length = 0;
     eventNow = input.now;
     try {
       const out = backends[kind](input);
@@ -112,9 +161,10 @@ export const BOOTSTRAP_SOURCE = String.raw`(function (host) {
   }
 
   const conduit = freeze({ on, answer, log, lookup, table, kv, now });
-  Object.defineProperty(globalThis, "conduit", { value: conduit, writable: false, enumerable: false, configurable: false });
+  defineProperty(globalThis, "conduit", { value: conduit, writable: false, enumerable: false, configurable: false });
   return {
     dispatch,
+    json: (value) => stringify(value),
     answer: runBackend,
     loaded() {
       loading = false;

@@ -1,7 +1,11 @@
-// What a handler receives, built once per event as plain data: the event, its origin and a bounded attribute
-// view (keyword attributes; sequences as arrays of objects; private, binary and oversized values omitted).
+// What a handler receives, built once per event as plain data: the event, its origin, identifying values and the
+// bounded attribute view (keyword attributes; sequences as arrays of objects; private, binary and oversized values
+// omitted). It crosses into QuickJS as an array (no property names to decode) that the bootstrap turns into the
+// input object: [event, callingAE, calledAE, peerAddress, associationId, now, local?, sopClassUID, sopInstanceUID,
+// studyInstanceUID, modality, attributes, prefetched], absent values null. attributes is an eager view; prefetched,
+// given instead by default, is the payload of a lazy view (lazy-attributes.ts).
 import type { DcmjsDict, DcmjsElement } from "dcmjs";
-import type { DataSet } from "../dicom/dataset.js";
+import { valueToString, type DataSet } from "../dicom/dataset.js";
 import { lookupKeyword, lookupTag, tagToHex } from "../dicom/dictionary.js";
 import type { EventContext } from "../router/event-context.js";
 import { writer, type BjsonFormat, type PlainValue } from "./bjson.js";
@@ -86,47 +90,80 @@ export function attributesView(ds: DataSet, only?: readonly string[]): Map<strin
   return out;
 }
 
-/** Identifying values every handler input carries at its top level. */
-const SUMMARY: ReadonlyArray<[string, number]> = [
-  ["sopClassUID", 0x00080016],
-  ["sopInstanceUID", 0x00080018],
-  ["studyInstanceUID", 0x0020000d],
-];
-const MODALITY = 0x00080060;
-const MODALITIES_IN_STUDY = 0x00080061;
-const SCHEDULED_STEPS = 0x00400100;
+/** The view value of one keyword (what the eager view holds under it); undefined when absent or omitted. */
+export function attributeValue(ds: DataSet, keyword: string): ViewValue | undefined {
+  const entry = lookupKeyword(keyword);
+  // Group lengths are never in the view (keywords of other tags are unique in the dictionary).
+  if (!entry || (entry.tag & 0xffff) === 0) return undefined;
+  const el = ds.dict[tagToHex(entry.tag)];
+  return el ? elementValue(el, 0) : undefined;
+}
 
-/** First value as text, by tag number (no keyword parsing on the event path). */
-function first(ds: DataSet | undefined, tag: number): string | undefined {
-  return ds?.string(tag);
+/**
+ * The lazy view's payload: the prefetched names' values, written straight into the binary format, absent names
+ * as undefined (the sandbox then answers them without asking the host).
+ */
+export function writeLazyPayload(ds: DataSet, names: readonly string[]): void {
+  writer.object(names.length);
+  for (const name of names) {
+    writer.key(name);
+    const v = attributeValue(ds, name);
+    if (v === undefined) writer.undefined();
+    else writer.value(v);
+  }
+}
+
+/** The same as plain data, for JSON text (which cannot hold undefined: absent names are asked for again). */
+export function lazyPayload(ds: DataSet, names: readonly string[]): Map<string, ViewValue> {
+  const present = new Map<string, ViewValue>();
+  for (const name of names) {
+    const v = attributeValue(ds, name);
+    if (v !== undefined) present.set(name, v);
+  }
+  return present;
+}
+
+/** Which attributes a handler gets: eager objects of all or of the named ones, or a lazy view (names prefetched). */
+export type AttributeSelection = "all" | readonly string[] | { prefetch: readonly string[] };
+
+/** Dictionary keys of the identifying values every input carries (sopClassUID, sopInstanceUID, studyInstanceUID). */
+const SUMMARY = ["00080016", "00080018", "0020000D"] as const;
+const MODALITY = "00080060";
+const MODALITIES_IN_STUDY = "00080061";
+const SCHEDULED_STEPS = "00400100";
+
+/** First value as text, or undefined when absent or empty (DataSet.string, without parsing a tag reference). */
+function first(dict: DcmjsDict | undefined, key: string): string | undefined {
+  const values = dict?.[key]?.Value;
+  if (!values || values.length === 0) return undefined;
+  const s = valueToString(values[0]);
+  return s === "" ? undefined : s;
 }
 
 /** The modality an event concerns: the object's, or the one a query asks for. */
 export function modalityOf(ds: DataSet | undefined): string | undefined {
   if (!ds) return undefined;
-  const direct = first(ds, MODALITY) ?? first(ds, MODALITIES_IN_STUDY);
+  const direct = first(ds.dict, MODALITY) ?? first(ds.dict, MODALITIES_IN_STUDY);
   if (direct) return direct;
-  return ds.items(SCHEDULED_STEPS)[0]?.string(MODALITY);
+  const steps = ds.dict[SCHEDULED_STEPS];
+  return steps?.vr === "SQ" ? first((steps.Value?.[0] ?? undefined) as DcmjsDict | undefined, MODALITY) : undefined;
 }
 
-/** What a handler receives (attributes included when the event has a data set; `only` limits them). */
-export function handlerInput(ctx: EventContext, only?: readonly string[]): PlainValue {
+/** The attributes and prefetched elements of the input array. */
+function attributesOf(ds: DataSet, selection: AttributeSelection): [PlainValue, PlainValue] {
+  if (selection === "all") return [attributesView(ds), null];
+  if ("prefetch" in selection) return [null, lazyPayload(ds, selection.prefetch)];
+  return [attributesView(ds, selection), null];
+}
+
+/** The input array as plain data (for the JSON fallback; encodeHandlerInput writes the same bytes directly). */
+export function handlerInput(ctx: EventContext, selection: AttributeSelection = { prefetch: [] }): PlainValue {
   const ds = ctx.dataset;
-  const input: { [key: string]: PlainValue } = {
-    event: ctx.event,
-    origin: { callingAE: ctx.origin.callingAE, calledAE: ctx.origin.calledAE, peerAddress: ctx.origin.address, associationId: ctx.origin.associationId },
-    now: ctx.now.getTime(),
-  };
-  if (ctx.local) input.hasLocal = true;
-  if (!ds) return input;
-  for (const [name, keyword] of SUMMARY) {
-    const v = first(ds, keyword);
-    if (v !== undefined) input[name] = v;
-  }
-  const modality = modalityOf(ds);
-  if (modality !== undefined) input.modality = modality;
-  input.attributes = attributesView(ds, only);
-  return input;
+  const o = ctx.origin;
+  const head: PlainValue[] = [ctx.event, o.callingAE, o.calledAE, o.address, o.associationId, ctx.now.getTime(), Boolean(ctx.local)];
+  for (const key of SUMMARY) head.push(ds ? (first(ds.dict, key) ?? null) : null);
+  head.push((ds && modalityOf(ds)) ?? null, ...(ds ? attributesOf(ds, selection) : [null, null]));
+  return head;
 }
 
 /** What a find/worklist backend receives: the origin and the query identifier's keys. */
@@ -139,74 +176,64 @@ export function backendInput(event: string, origin: EventContext["origin"], iden
   };
 }
 
-// Reused by encodeHandlerInput (synchronous, never re-entered).
-const keys: string[] = [];
+// Reused by writeAll (synchronous, never re-entered).
+const names: string[] = [];
 const values: ViewValue[] = [];
 
-function collect(ds: DataSet, only: readonly string[] | undefined): void {
-  keys.length = 0;
+/** The whole eager view written straight from the dictionary (no Map built on the way). */
+function writeAll(ds: DataSet): void {
+  names.length = 0;
   values.length = 0;
-  const add = (kw: string, el: DcmjsElement | undefined) => {
-    const v = el ? elementValue(el, 0) : undefined;
-    if (v === undefined) return;
-    keys.push(kw);
-    values.push(v);
-  };
-  if (only) {
-    for (const kw of only) {
-      const entry = lookupKeyword(kw);
-      add(kw, entry ? ds.dict[tagToHex(entry.tag)] : undefined);
-    }
-    return;
-  }
   // Object.keys: parsed dictionaries are in V8's slow (hash) mode, where for-in costs twice as much.
   for (const key of Object.keys(ds.dict)) {
     const kw = keywordOfKey(key);
-    if (kw) add(kw, ds.dict[key]);
+    const el = ds.dict[key];
+    const v = kw && el ? elementValue(el, 0) : undefined;
+    if (v === undefined) continue;
+    names.push(kw!);
+    values.push(v);
+  }
+  writer.object(names.length);
+  for (let i = 0; i < names.length; i++) {
+    writer.key(names[i]!);
+    writer.value(values[i]!);
   }
 }
 
-/** handlerInput written straight into QuickJS's binary format (no intermediate objects for the attributes). */
-export function encodeHandlerInput(format: BjsonFormat, ctx: EventContext, only?: readonly string[]): ArrayBuffer {
+/** A summary value: its text, or null when absent. */
+function textOrNull(v: string | undefined): void {
+  if (v === undefined) writer.null();
+  else writer.string(v);
+}
+
+/** handlerInput written straight into QuickJS's binary format. */
+export function encodeHandlerInput(format: BjsonFormat, ctx: EventContext, selection: AttributeSelection = { prefetch: [] }): ArrayBuffer {
   const ds = ctx.dataset;
-  const summary: Array<[string, string]> = [];
-  if (ds) {
-    for (const [name, keyword] of SUMMARY) {
-      const v = first(ds, keyword);
-      if (v !== undefined) summary.push([name, v]);
-    }
-    const modality = modalityOf(ds);
-    if (modality !== undefined) summary.push(["modality", modality]);
-  }
-  writer.begin(format);
-  writer.object(3 + (ctx.local ? 1 : 0) + summary.length + (ds ? 1 : 0));
-  writer.key("event");
-  writer.string(ctx.event);
-  writer.key("origin");
-  writer.object(4);
   const o = ctx.origin;
-  for (const [k, v] of [["callingAE", o.callingAE], ["calledAE", o.calledAE], ["peerAddress", o.address], ["associationId", o.associationId]] as const) {
-    writer.key(k);
-    writer.string(v);
-  }
-  writer.key("now");
+  writer.begin(format);
+  writer.array(13);
+  writer.string(ctx.event);
+  writer.string(o.callingAE);
+  writer.string(o.calledAE);
+  writer.string(o.address);
+  writer.string(o.associationId);
   writer.number(ctx.now.getTime());
-  if (ctx.local) {
-    writer.key("hasLocal");
-    writer.value(true);
-  }
-  for (const [k, v] of summary) {
-    writer.key(k);
-    writer.string(v);
-  }
-  if (ds) {
-    collect(ds, only);
-    writer.key("attributes");
-    writer.object(keys.length);
-    for (let i = 0; i < keys.length; i++) {
-      writer.key(keys[i]!);
-      writer.value(values[i]!);
-    }
+  writer.value(Boolean(ctx.local));
+  for (const key of SUMMARY) textOrNull(ds && first(ds.dict, key));
+  textOrNull(modalityOf(ds));
+  // attributes (eager), then prefetched (lazy): at most one of them not null.
+  if (!ds) {
+    writer.null();
+    writer.null();
+  } else if (selection === "all") {
+    writeAll(ds);
+    writer.null();
+  } else if ("prefetch" in selection) {
+    writer.null();
+    writeLazyPayload(ds, selection.prefetch);
+  } else {
+    writer.value(attributesView(ds, selection));
+    writer.null();
   }
   return writer.finish();
 }

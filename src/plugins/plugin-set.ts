@@ -15,7 +15,7 @@ import { checkAnswer, type AnswerRecord } from "./answers.js";
 import { decisionActions, type DecisionContext } from "./decision.js";
 import { describeReason, makeFailure, type PluginFailure, type PluginFailureReason } from "./failures.js";
 import { PluginKv } from "./host-api.js";
-import { backendInput, encodeHandlerInput, handlerInput } from "./input-view.js";
+import { backendInput, encodeHandlerInput, handlerInput, type AttributeSelection } from "./input-view.js";
 import { Plugin, type BackendKind } from "./plugin.js";
 import { compiledQuickJS, newQuickJSInstance } from "./wasm-instance.js";
 import { makePayload, makePayloadWith, type Payload } from "./transfer.js";
@@ -141,7 +141,7 @@ export class PluginSet {
    * evaluation: the failure says which response the event gets (see PLUGIN_FAILURE_RESPONSES).
    */
   evaluate(event: EventName, ctx: EventContext, services: RuleServices, decision: Decision): { decision: Decision; failure?: PluginFailure } {
-    // Payloads per attribute selection ("*" = all), built once per event and shared by every plugin.
+    // Inputs per attribute selection ("all", "n:" named, "p:" prefetched names), built once per event, shared.
     let inputs: Map<string, Payload> | undefined;
     for (let i = 0; i < this.plugins.length && !decision.stopped; i++) {
       const p = this.plugins[i]!;
@@ -149,23 +149,26 @@ export class PluginSet {
       for (const h of p.handlers) {
         if (decision.stopped || p.disabled) break;
         if (h.event !== event || (h.filter && !h.filter(ctx))) continue;
-        const key = h.attributes ? h.attributes.join(",") : "*";
+        // A handler that enumerated a lazy view lately gets eager ones for a while (the "filled" call in Plugin).
+        const eager = !h.attributes && h.eagerCalls > 0;
+        if (eager) h.eagerCalls--;
+        const selection: AttributeSelection = h.attributes ?? (eager ? "all" : h.learned.selection);
+        const key = h.attributesKey ?? (eager ? "all" : h.learned.key);
         inputs ??= new Map();
         let input = inputs.get(key);
         if (!input) {
-          const only = h.attributes;
-          input = makePayloadWith((f) => encodeHandlerInput(f, ctx, only), () => handlerInput(ctx, only));
+          input = makePayloadWith((f) => encodeHandlerInput(f, ctx, selection), () => handlerInput(ctx, selection));
           inputs.set(key, input);
         }
         p.host.local = ctx.local;
-        const r = p.call(h.index, input);
+        const r = p.call(h, input, ctx.dataset);
         p.host.local = undefined;
         if (!r.ok) return { decision, failure: this.failure(p, event, r.error.kind, r.error.message) };
         if (r.value === undefined) {
           p.succeeded();
           continue;
         }
-        const checked = decisionActions(parseJson(r.value), event, this.dctx[i]!);
+        const checked = decisionActions(r.value, event, this.dctx[i]!);
         if ("problem" in checked) return { decision, failure: this.failure(p, event, "invalid-decision", checked.problem) };
         let stop: "stop" | void;
         try {

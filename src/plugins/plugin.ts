@@ -5,10 +5,13 @@ import type { Logger } from "pino";
 import type { QuickJSWASMModule } from "quickjs-emscripten";
 import type { Diagnostic, EventName } from "../rules/ast.js";
 import { EVENTS } from "../rules/ast.js";
+import type { DataSet } from "../dicom/dataset.js";
 import type { HostOp } from "./bootstrap.js";
 import { compileFilter, type Filter } from "./filters.js";
 import { HostApi, type PluginKv } from "./host-api.js";
-import { locate, Sandbox, type SandboxError, type SandboxResult } from "./sandbox.js";
+import { attributesView, attributeValue, type ViewValue } from "./input-view.js";
+import { learn, newLearned, type Learned } from "./lazy-attributes.js";
+import { locate, Sandbox, type DecisionResult, type SandboxError, type SandboxResult } from "./sandbox.js";
 import type { Payload } from "./transfer.js";
 
 export type BackendKind = "find" | "worklist";
@@ -19,10 +22,18 @@ export interface Registration {
   filter?: Filter;
   /** Index of the handler inside the sandbox. */
   index: number;
-  /** Only these attributes are passed in (the `attributes` option); all when absent. */
+  /** Only these attributes are passed in (the `attributes` option), and the input cache key for them. */
   attributes?: string[];
+  attributesKey?: string;
   line: number;
+  /** Calls left in which the handler gets an eager attribute view: set when it enumerated a lazy one. */
+  eagerCalls: number;
+  /** Names the handler read from lazy views: passed in with its next events. */
+  learned: Learned;
 }
+
+/** Calls an enumerating handler gets eager views for before a lazy one is tried again. */
+export const EAGER_CALLS = 64;
 
 export interface PluginOptions {
   memoryBytes: number;
@@ -54,6 +65,9 @@ export class Plugin {
   disabled = false;
   private readonly sandbox: Sandbox;
   private readonly scriptName: string;
+  /** The handler being called and its event's data set (for the sandbox's attr and "filled" calls). */
+  private running: Registration | undefined;
+  private dataset: DataSet | undefined;
 
   /** `module`: the plugin's own QuickJS instance (see wasm-instance.ts). */
   constructor(module: QuickJSWASMModule, readonly file: string, private readonly opts: PluginOptions) {
@@ -61,7 +75,7 @@ export class Plugin {
     this.name = this.scriptName.replace(/\.js$/, "");
     this.folder = dirname(file);
     this.host = new HostApi(this.name, this.folder, opts.kv, opts.log);
-    this.sandbox = new Sandbox(module, { memoryBytes: opts.memoryBytes, stackBytes: opts.stackBytes }, (op, args) => this.hostCall(op, args));
+    this.sandbox = new Sandbox(module, { memoryBytes: opts.memoryBytes, stackBytes: opts.stackBytes }, (op, args) => this.hostCall(op, args), (name) => this.attribute(name));
   }
 
   /** Evaluates the source; false (with diagnostics) when it cannot be used. */
@@ -87,8 +101,16 @@ export class Plugin {
     return !this.disabled && this.handlers.some((h) => h.event === event);
   }
 
-  call(index: number, input: Payload): SandboxResult {
-    return this.sandbox.dispatch(index, input, this.opts.timeoutMs);
+  /** Calls a handler on an event (its data set answers the lazy view); the decision as plain data. */
+  call(handler: Registration, input: Payload, dataset: DataSet | undefined): DecisionResult {
+    this.running = handler;
+    this.dataset = dataset;
+    try {
+      return this.sandbox.dispatch(handler.index, input, this.opts.timeoutMs);
+    } finally {
+      this.running = undefined;
+      this.dataset = undefined;
+    }
   }
 
   answer(kind: BackendKind, input: Payload): SandboxResult {
@@ -123,9 +145,23 @@ export class Plugin {
     this.diagnostics.push({ file: this.file, line, column, severity, code, message, ...(hint ? { hint } : {}) });
   }
 
+  /** A lazy view's question about the running call's event: one name (learned for next time), or all of them. */
+  private attribute(name: string | undefined): ViewValue | undefined {
+    const ds = this.dataset;
+    if (!ds || !this.running) return undefined;
+    if (name === undefined) return attributesView(ds);
+    learn(this.running.learned, name);
+    return attributeValue(ds, name);
+  }
+
   private hostCall(op: HostOp, args: string[]): string | undefined {
     if (op === "on") return this.register(args[0] ?? "", args[1] ?? "", args[2] ?? "", args[3]);
     if (op === "answer") return this.registerBackend(args[0] ?? "", args[1] === "fn", args[3]);
+    // The running handler enumerated (or changed) its lazy attribute view: eager views are cheaper for it.
+    if (op === "filled") {
+      if (this.running) this.running.eagerCalls = EAGER_CALLS;
+      return undefined;
+    }
     return this.host.call(op, args);
   }
 
@@ -148,7 +184,10 @@ export class Plugin {
     }
     const f = compileFilter(event as EventName, raw);
     for (const p of f.problems) this.report("error", at.line, at.column, "PLUGIN_BAD_FILTER", p);
-    if (f.problems.length === 0) this.handlers.push({ event: event as EventName, filter: f.filter, attributes: f.attributes, index: Number(index), line: at.line });
+    if (f.problems.length > 0) return undefined;
+    const reg: Registration = { event: event as EventName, filter: f.filter, attributes: f.attributes, index: Number(index), line: at.line, eagerCalls: 0, learned: newLearned() };
+    if (f.attributes) reg.attributesKey = `n:${f.attributes.join(",")}`;
+    this.handlers.push(reg);
     return undefined;
   }
 

@@ -3,7 +3,9 @@
 // Errors come back as data, never as host exceptions.
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime, QuickJSWASMModule } from "quickjs-emscripten";
 import { BOOTSTRAP_FILE, BOOTSTRAP_SOURCE, type HostOp } from "./bootstrap.js";
-import { calibrateTransfer, handleToString, payloadHandle, stringToHandle, type Payload } from "./transfer.js";
+import { UNSUPPORTED } from "./bjson-read.js";
+import type { PlainValue } from "./bjson.js";
+import { calibrateTransfer, handleToPlain, handleToString, payloadHandle, plainHandle, stringToHandle, type Payload } from "./transfer.js";
 
 /**
  * QuickJS frames also run on Node's own stack: above about 384 KiB of QuickJS stack Node's stack overflows
@@ -27,6 +29,22 @@ export interface SandboxError {
 }
 
 export type SandboxResult = { ok: true; value: string | undefined } | { ok: false; error: SandboxError };
+/** A handler's decision as plain data (what JSON.parse(JSON.stringify(decision)) gives); undefined: none. */
+export type DecisionResult = { ok: true; value: unknown } | { ok: false; error: SandboxError };
+
+type Guarded = { ok: true; handle: QuickJSHandle } | { ok: false; error: SandboxError };
+
+/** JSON text from the sandbox's own (captured) JSON.stringify; unreadable text stands as a non-object. */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return Symbol("unreadable");
+  }
+}
+
+/** The view value of an attribute name (undefined: absent), or with no name the whole eager view. */
+export type AttributeSource = (name: string | undefined) => PlainValue | undefined;
 
 export type HostFunction = (op: HostOp, args: string[]) => string | undefined;
 
@@ -51,6 +69,7 @@ export class Sandbox {
   private readonly runtime: QuickJSRuntime;
   private readonly context: QuickJSContext;
   private dispatchFn: QuickJSHandle | undefined;
+  private jsonFn: QuickJSHandle | undefined;
   private answerFn: QuickJSHandle | undefined;
   private loadedFn: QuickJSHandle | undefined;
   private readonly indexHandles: QuickJSHandle[] = [];
@@ -59,7 +78,13 @@ export class Sandbox {
   /** A host exception unwound through WebAssembly: the runtime must not be used (or freed) again. */
   broken = false;
 
-  constructor(module: QuickJSWASMModule, limits: SandboxLimits, private readonly host: HostFunction) {
+  /** `attributes` answers the bootstrap's attr(name?) for the event of the running call (see lazy-attributes.ts). */
+  constructor(
+    module: QuickJSWASMModule,
+    limits: SandboxLimits,
+    private readonly host: HostFunction,
+    private readonly attributes: AttributeSource = () => undefined,
+  ) {
     this.runtime = module.newRuntime();
     this.runtime.setMemoryLimit(limits.memoryBytes);
     this.runtime.setMaxStackSize(Math.min(limits.stackBytes, MAX_STACK_BYTES));
@@ -75,40 +100,67 @@ export class Sandbox {
   /** Runs the bootstrap (defines `conduit`), then the plugin source as a strict-mode script. */
   load(source: string, fileName: string, budgetMs: number): SandboxResult {
     const ctx = this.context;
-    const boot = this.guard(budgetMs, () => ctx.evalCode(BOOTSTRAP_SOURCE, BOOTSTRAP_FILE, { type: "global", strict: true }));
+    const boot = this.guard(Date.now() + budgetMs, () => ctx.evalCode(BOOTSTRAP_SOURCE, BOOTSTRAP_FILE, { type: "global", strict: true }));
     if (!boot.ok) return boot;
     const hostFn = ctx.newFunction("host", (op, ...args) => {
       const value = this.host(ctx.getString(op) as HostOp, args.map((a) => (ctx.typeof(a) === "string" ? ctx.getString(a) : "")));
       return value === undefined ? ctx.undefined : stringToHandle(ctx, value);
     });
-    const api = this.guard(budgetMs, () => ctx.callFunction(boot.handle, ctx.undefined, hostFn));
+    const attrFn = ctx.newFunction("attr", (name) => plainHandle(ctx, this.attributes(name === undefined || ctx.typeof(name) !== "string" ? undefined : ctx.getString(name))));
+    const api = this.guard(Date.now() + budgetMs, () => ctx.callFunction(boot.handle, ctx.undefined, hostFn, attrFn));
     hostFn.dispose();
+    attrFn.dispose();
     boot.handle.dispose();
     if (!api.ok) return api;
     this.dispatchFn = ctx.getProp(api.handle, "dispatch");
+    this.jsonFn = ctx.getProp(api.handle, "json");
     this.answerFn = ctx.getProp(api.handle, "answer");
     this.loadedFn = ctx.getProp(api.handle, "loaded");
     api.handle.dispose();
-    const run = this.guard(budgetMs, () => ctx.evalCode(source, fileName, { type: "global", strict: true }));
+    const run = this.guard(Date.now() + budgetMs, () => ctx.evalCode(source, fileName, { type: "global", strict: true }));
     if (!run.ok) return run;
     run.handle.dispose();
-    const done = this.guard(budgetMs, () => ctx.callFunction(this.loadedFn!, ctx.undefined));
+    const done = this.guard(Date.now() + budgetMs, () => ctx.callFunction(this.loadedFn!, ctx.undefined));
     if (!done.ok) return done;
     done.handle.dispose();
     return { ok: true, value: undefined };
   }
 
-  /** Calls handler `index` with the input; the decision as JSON text (undefined: no decision). */
-  dispatch(index: number, input: Payload, budgetMs: number): SandboxResult {
+  /** Calls handler `index` with the input; the decision as plain data (undefined: no decision). */
+  dispatch(index: number, input: Payload, budgetMs: number): DecisionResult {
     const ctx = this.context;
     const idx = (this.indexHandles[index] ??= ctx.newNumber(index));
-    return this.call(budgetMs, input, (arg) => ctx.callFunction(this.dispatchFn!, ctx.undefined, idx, arg));
+    const deadline = Date.now() + budgetMs;
+    const r = this.enter(deadline, input, (arg) => ctx.callFunction(this.dispatchFn!, ctx.undefined, idx, arg));
+    if (!r.ok) return r;
+    try {
+      // The bootstrap returns a decision object or undefined (compared, cheaper than asking the type).
+      if (ctx.eq(r.handle, ctx.undefined)) return { ok: true, value: undefined };
+      // Writing it can run array index getters: it counts against the same deadline.
+      const plain = this.bounded(deadline, () => handleToPlain(ctx, r.handle));
+      if (plain !== UNSUPPORTED) return plain;
+      const json = this.guard(deadline, () => ctx.callFunction(this.jsonFn!, ctx.undefined, r.handle));
+      if (!json.ok) return json;
+      try {
+        return { ok: true, value: ctx.typeof(json.handle) === "string" ? parseJson(handleToString(ctx, json.handle)) : undefined };
+      } finally {
+        json.handle.dispose();
+      }
+    } finally {
+      if (!this.broken) r.handle.dispose();
+    }
   }
 
   /** Calls the find/worklist backend `kind`; its answer as JSON text. */
   answer(kind: string, input: Payload, budgetMs: number): SandboxResult {
     const ctx = this.context;
-    return this.call(budgetMs, input, (arg) => ctx.newString(kind).consume((k) => ctx.callFunction(this.answerFn!, ctx.undefined, k, arg)));
+    const r = this.enter(Date.now() + budgetMs, input, (arg) => ctx.newString(kind).consume((k) => ctx.callFunction(this.answerFn!, ctx.undefined, k, arg)));
+    if (!r.ok) return r;
+    try {
+      return { ok: true, value: ctx.typeof(r.handle) === "string" ? handleToString(ctx, r.handle) : undefined };
+    } finally {
+      r.handle.dispose();
+    }
   }
 
   /** Bytes QuickJS has allocated for this runtime (0 when it cannot tell, e.g. with no memory left). */
@@ -130,36 +182,44 @@ export class Sandbox {
   dispose(): void {
     // A runtime left inconsistent by a host exception would abort the module when freed: it is abandoned.
     if (this.broken || !this.context.alive) return;
-    for (const h of [...this.indexHandles, this.dispatchFn, this.answerFn, this.loadedFn]) h?.dispose();
+    for (const h of [...this.indexHandles, this.dispatchFn, this.jsonFn, this.answerFn, this.loadedFn]) h?.dispose();
     this.context.dispose();
     this.runtime.dispose();
   }
 
-  private call(budgetMs: number, input: Payload, fn: (arg: QuickJSHandle) => ReturnType<QuickJSContext["callFunction"]>): SandboxResult {
+  /** Passes the input in and runs fn on it under the deadline; the input handle is freed afterwards. */
+  private enter(deadline: number, input: Payload, fn: (arg: QuickJSHandle) => ReturnType<QuickJSContext["callFunction"]>): Guarded {
     if (this.broken) return { ok: false, error: { kind: "host-error", message: "the plugin's runtime was abandoned after a host error" } };
     const arg = payloadHandle(this.context, input);
     // Decoding allocates inside the plugin's memory cap: a plugin that filled it gets a memory failure.
     if (!arg) return { ok: false, error: { kind: "memory", message: "InternalError: out of memory (while passing the event in)" } };
-    let r: ReturnType<Sandbox["guard"]>;
     try {
-      r = this.guard(budgetMs, () => fn(arg));
+      return this.guard(deadline, () => fn(arg));
     } finally {
       // Freeing into a runtime a host exception left inconsistent would abort it: nothing is freed then.
       if (!this.broken) arg.dispose();
     }
-    if (!r.ok) return r;
-    const ctx = this.context;
+  }
+
+  /** Reads a value out through fn under the deadline: the value, UNSUPPORTED, or a host error (runtime broken). */
+  private bounded(deadline: number, fn: () => unknown): DecisionResult | typeof UNSUPPORTED {
+    this.timedOut = false;
+    this.deadline = deadline;
     try {
-      return { ok: true, value: ctx.typeof(r.handle) === "string" ? handleToString(ctx, r.handle) : undefined };
+      const v = fn();
+      return v === UNSUPPORTED ? UNSUPPORTED : { ok: true, value: v };
+    } catch (err) {
+      this.broken = true;
+      return { ok: false, error: { kind: "host-error", message: (err instanceof Error ? err.message : String(err)).slice(0, MAX_ERROR_TEXT) } };
     } finally {
-      r.handle.dispose();
+      this.deadline = Number.POSITIVE_INFINITY;
     }
   }
 
   /** Runs fn under a deadline; QuickJS errors become SandboxError data, host exceptions mark the runtime broken. */
-  private guard(budgetMs: number, fn: () => ReturnType<QuickJSContext["evalCode"]>): { ok: true; handle: QuickJSHandle } | { ok: false; error: SandboxError } {
+  private guard(deadline: number, fn: () => ReturnType<QuickJSContext["evalCode"]>): Guarded {
     this.timedOut = false;
-    this.deadline = Date.now() + budgetMs;
+    this.deadline = deadline;
     try {
       const r = fn();
       if (!r.error) return { ok: true, handle: r.value };

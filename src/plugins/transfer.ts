@@ -4,6 +4,7 @@
 // The format is proven against the running QuickJS once; if it differs, JSON text is used (slower, same result).
 import type { QuickJSContext, QuickJSHandle } from "quickjs-emscripten";
 import { decodeString, encodePlain, encodeString, plainJson, type BjsonFormat, type PlainValue } from "./bjson.js";
+import { decodePlain, UNSUPPORTED } from "./bjson-read.js";
 
 /** Strings shorter than this go into QuickJS through newString (its fixed cost is lower). */
 const SHORT = 64;
@@ -15,19 +16,29 @@ const SAMPLE = '{"event":"store","origin":{"callingAE":"CT1","n":5},"neg":-3,"bi
 
 let format: BjsonFormat | null | undefined;
 
-function bytesOf(ctx: QuickJSContext, handle: QuickJSHandle): Uint8Array | undefined {
+/** fn applied to a value's format bytes (QuickJS's own copy, freed afterwards); undefined when writing failed. */
+function withBytes<T>(ctx: QuickJSContext, handle: QuickJSHandle, fn: (bytes: Uint8Array) => T): T | undefined {
   const encoded = ctx.encodeBinaryJSON(handle);
   try {
-    if (ctx.typeof(encoded) !== "object") return undefined;
-    const ab = ctx.getArrayBuffer(encoded);
+    let ab: ReturnType<QuickJSContext["getArrayBuffer"]>;
     try {
-      return new Uint8Array(ab.value);
+      // When writing failed, encoded is no ArrayBuffer and this throws (cheaper than asking its type first).
+      ab = ctx.getArrayBuffer(encoded);
+    } catch {
+      return undefined;
+    }
+    try {
+      return fn(ab.value);
     } finally {
       ab.dispose();
     }
   } finally {
     encoded.dispose();
   }
+}
+
+function bytesOf(ctx: QuickJSContext, handle: QuickJSHandle): Uint8Array | undefined {
+  return withBytes(ctx, handle, (b) => new Uint8Array(b));
 }
 
 /** A handle decoded from format bytes; undefined when QuickJS refused them (e.g. out of memory). */
@@ -117,12 +128,40 @@ export function stringToHandle(ctx: QuickJSContext, text: string): QuickJSHandle
   return (f && decodeHandle(ctx, encodeString(f, text))) || ctx.newString(text);
 }
 
+/** A handle for a plain value (the caller disposes it; undefined and null are static handles). */
+export function plainHandle(ctx: QuickJSContext, v: PlainValue | undefined): QuickJSHandle {
+  if (v === undefined) return ctx.undefined;
+  if (v === null) return ctx.null;
+  if (typeof v === "string") return stringToHandle(ctx, v);
+  if (typeof v === "number") return ctx.newNumber(v);
+  if (typeof v === "boolean") return v ? ctx.true : ctx.false;
+  const f = formatFor(ctx);
+  const decoded = f ? decodeHandle(ctx, encodePlain(f, v)) : undefined;
+  if (decoded) return decoded;
+  // Without the binary format (or memory for it): built property by property.
+  const out = Array.isArray(v) ? ctx.newArray() : ctx.newObject();
+  const entries: Array<[string | number, PlainValue]> = Array.isArray(v) ? v.map((x, i) => [i, x]) : v instanceof Map ? [...v] : Object.entries(v);
+  for (const [k, x] of entries) plainHandle(ctx, x).consume((h) => ctx.setProp(out, k, h));
+  return out;
+}
+
 /** The text of a QuickJS string handle. */
 export function handleToString(ctx: QuickJSContext, handle: QuickJSHandle): string {
   const f = formatFor(ctx);
   const length = ctx.getLength(handle) ?? 0;
   const raw = f && length >= LONG ? bytesOf(ctx, handle) : undefined;
   return (f && raw && decodeString(f, raw)) ?? ctx.getString(handle);
+}
+
+/**
+ * A plain value read out of the sandbox through the binary format (QuickJS writes it in C); UNSUPPORTED when
+ * the format is unavailable, the value holds something JSON would treat specially, or writing it failed.
+ */
+export function handleToPlain(ctx: QuickJSContext, handle: QuickJSHandle): unknown {
+  const f = formatFor(ctx);
+  if (!f) return UNSUPPORTED;
+  const v = withBytes(ctx, handle, (bytes) => decodePlain(f, bytes));
+  return v === undefined ? UNSUPPORTED : v;
 }
 
 /** Whether the binary format is in use (reported by the benchmark). */

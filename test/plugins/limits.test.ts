@@ -158,3 +158,26 @@ test("the sandbox has no timers, modules, process or host objects; conduit canno
   assert.match(String(out.lateRegistration), /only be called while the plugin loads/);
   plugins.dispose();
 });
+
+test("after each kind of failure the plugin answers the next event normally (string bomb included)", async () => {
+  const { plugins } = await loadPlugins(
+    {
+      "hostile.js": `
+        conduit.on("store", { callingAE: "LOOP" }, () => { for (;;) {} });
+        conduit.on("store", { callingAE: "BOMB" }, () => { const a = []; for (;;) a.push("x".repeat(1 << 20) + a.length); });
+        conduit.on("store", { callingAE: "DEEP" }, () => { const f = (n) => f(n + 1) + 1; return f(0); });
+        conduit.on("store", { callingAE: "THROW" }, (input) => { input.attributes.PatientID; throw new Error("plugin bug"); });
+        conduit.on("store", { callingAE: "GOOD" }, (input) => ({ storeAt: ["good", input.attributes.PatientID + ".dcm"] }));`,
+    },
+    { config: testConfig({ plugins: { timeoutMs: 200, maxFailures: 100 } }) },
+  );
+  const reasons = [];
+  for (const ae of ["LOOP", "BOMB", "DEEP", "THROW"]) {
+    reasons.push(run(plugins, ctx("store", ctHeader(), { callingAE: ae })).failure?.reason);
+    const good = run(plugins, ctx("store", ctHeader(), { callingAE: "GOOD" }));
+    assert.equal(good.failure, undefined, `after ${ae}: ${good.failure?.message}`);
+    assert.equal(good.decision.storePath, "good/PID001.dcm");
+  }
+  assert.deepEqual(reasons, ["timeout", "memory", "stack", "threw"]);
+  plugins.dispose();
+});
