@@ -16,6 +16,8 @@ const COUNT = Number(process.env.BENCH_COUNT ?? 300);
 const BIG_MB = Number(process.env.BENCH_BIG_MB ?? 400);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const PARALLEL = 4;
+/** Scenarios to run (comma-separated: single, parallel, big); all by default. */
+const ONLY = new Set((process.env.BENCH_ONLY ?? "single,parallel,big").split(",").map((s) => s.trim()));
 
 async function dataset(): Promise<{ single: string; parallel: string[]; big: string }> {
   const data = join(ROOT, "data");
@@ -59,11 +61,22 @@ async function startConduit(tag: string, durability: string): Promise<Receiver> 
   await mkdir(dir, { recursive: true });
   const port = await freePort();
   const config = join(dir, "..", `conduit-${tag}.json`);
+  // No rules and no plugins: the data path alone (the checkout's example plugin would add a QuickJS instance).
+  const none = join(ROOT, "empty");
+  await mkdir(none, { recursive: true });
   await writeFile(
     config,
-    JSON.stringify({ host: "127.0.0.1", port, log: { level: "warn" }, storage: { root: dir, durability, minFreeBytes: 0 } }),
+    JSON.stringify({
+      host: "127.0.0.1",
+      port,
+      log: { level: "warn" },
+      storage: { root: dir, durability, minFreeBytes: 0 },
+      rules: { dir: none },
+      plugins: { dir: none },
+    }),
   );
-  const proc: ChildProcess = spawn(process.execPath, ["bin/conduit.js", "start", "--config", config], {
+  // As `npm start` runs it: a 1 MB young generation keeps socket read buffers from piling up (README, Memory).
+  const proc: ChildProcess = spawn(process.execPath, ["--max-semi-space-size=1", "bin/conduit.js", "start", "--config", config], {
     stdio: ["ignore", "ignore", "inherit"],
     env: { ...process.env, TCP_NODELAY: "1" },
   });
@@ -123,13 +136,20 @@ async function main(): Promise<void> {
     console.log(`round ${round}/${ROUNDS}`);
     const ceiling = await durableCeiling(join(ROOT, "ceiling"), 300, 512 * 1024);
     rows.push({ scenario: "ceiling", receiver: "node write+fdatasync+rename", instPerSec: ceiling, mbPerSec: (ceiling * 512) / 1024, peakRssMB: NaN, seconds: NaN });
-    await measure(rows, "1 assoc x 512KB", () => startDcmtk(`s${round}`, false), [d.single], COUNT, singleMB);
-    await measure(rows, "1 assoc x 512KB", () => startConduit(`s${round}`, "fsync"), [d.single], COUNT, singleMB);
-    await measure(rows, "1 assoc x 512KB", () => startConduit(`n${round}`, "none"), [d.single], COUNT, singleMB);
-    await measure(rows, `${PARALLEL} assoc x 512KB`, () => startDcmtk(`p${round}`, true), d.parallel, parallelCount, (parallelCount * 512) / 1024);
-    await measure(rows, `${PARALLEL} assoc x 512KB`, () => startConduit(`p${round}`, "fsync"), d.parallel, parallelCount, (parallelCount * 512) / 1024);
-    await measure(rows, `1 x ${BIG_MB} MB`, () => startDcmtk(`b${round}`, false), [join(d.big, "..")], 1, BIG_MB);
-    await measure(rows, `1 x ${BIG_MB} MB`, () => startConduit(`b${round}`, "fsync"), [join(d.big, "..")], 1, BIG_MB);
+    if (ONLY.has("single")) {
+      await measure(rows, "1 assoc x 512KB", () => startDcmtk(`s${round}`, false), [d.single], COUNT, singleMB);
+      await measure(rows, "1 assoc x 512KB", () => startConduit(`s${round}`, "fsync"), [d.single], COUNT, singleMB);
+      await measure(rows, "1 assoc x 512KB", () => startConduit(`n${round}`, "none"), [d.single], COUNT, singleMB);
+    }
+    if (ONLY.has("parallel")) {
+      const mb = (parallelCount * 512) / 1024;
+      await measure(rows, `${PARALLEL} assoc x 512KB`, () => startDcmtk(`p${round}`, true), d.parallel, parallelCount, mb);
+      await measure(rows, `${PARALLEL} assoc x 512KB`, () => startConduit(`p${round}`, "fsync"), d.parallel, parallelCount, mb);
+    }
+    if (ONLY.has("big")) {
+      await measure(rows, `1 x ${BIG_MB} MB`, () => startDcmtk(`b${round}`, false), [join(d.big, "..")], 1, BIG_MB);
+      await measure(rows, `1 x ${BIG_MB} MB`, () => startConduit(`b${round}`, "fsync"), [join(d.big, "..")], 1, BIG_MB);
+    }
     await rm(join(ROOT, "out"), { recursive: true, force: true });
   }
   printTable(rows);

@@ -6,7 +6,7 @@ import BetterSqlite3, { type Database, type Statement } from "better-sqlite3";
 import type { DataSet } from "../dicom/dataset.js";
 import { conduitError, errorMessage } from "../errors.js";
 import { migrate } from "./schema.js";
-import { Checkpointer } from "./workers.js";
+import { Checkpointer, COMMITS_PER_CHECKPOINT } from "./workers.js";
 import { attributesJson, fillLevel, INSTANCE_COLUMNS } from "./attributes.js";
 import { insertSql, LevelWriter } from "./levels.js";
 
@@ -58,8 +58,9 @@ const SQL = {
   findInstance: "SELECT id, size, series_id AS parent FROM instances WHERE SOPInstanceUID = ?",
   insertInstance: insertSql("instances", IN),
   updateInstance: `UPDATE instances SET ${IN.map((c) => `${c} = @${c}`).join(", ")} WHERE id = @id`,
-  getInstance: `SELECT i.SOPInstanceUID, i.SOPClassUID, i.transfer_syntax_uid, i.path, i.size, i.received_at, i.source_ae,
-      se.SeriesInstanceUID, st.StudyInstanceUID, p.PatientID
+  getInstance: `SELECT i.SOPInstanceUID AS sopInstanceUid, i.SOPClassUID AS sopClassUid, i.transfer_syntax_uid AS transferSyntaxUid,
+      i.path, i.size, i.received_at AS receivedAt, i.source_ae AS sourceAE, se.SeriesInstanceUID AS seriesInstanceUid,
+      st.StudyInstanceUID AS studyInstanceUid, p.PatientID AS patientId
     FROM instances i JOIN series se ON se.id = i.series_id JOIN studies st ON st.id = se.study_id
     JOIN patients p ON p.id = st.patient_id WHERE i.SOPInstanceUID = ?`,
   deleteInstance: "DELETE FROM instances WHERE id = ?",
@@ -86,18 +87,17 @@ export class Catalog {
   private readonly insertTx: (rec: InstanceRecord) => InsertResult & { delta: number };
   private readonly deleteTx: (uid: string) => number | undefined;
   private checkpointer: Checkpointer | undefined;
+  /** Commits left before the checkpointer worker starts (0: started, or not wanted). */
+  private checkpointerIn = 0;
 
   private constructor(readonly file: string, options: CatalogOptions) {
     let db: Database | undefined;
     try {
       if (file !== ":memory:") mkdirSync(dirname(resolve(file)), { recursive: true });
       this.db = db = new BetterSqlite3(file);
-      this.db.pragma("journal_mode = WAL");
-      this.db.pragma("synchronous = NORMAL");
-      this.db.pragma("foreign_keys = ON");
-      this.db.pragma("busy_timeout = 5000");
-      this.db.pragma("temp_store = MEMORY");
-      this.db.pragma("journal_size_limit = 67108864");
+      for (const p of ["journal_mode = WAL", "synchronous = NORMAL", "foreign_keys = ON", "busy_timeout = 5000", "temp_store = MEMORY", "journal_size_limit = 67108864"]) {
+        this.db.pragma(p);
+      }
       migrate(this.db);
       const prepared: Partial<Statements> = {};
       for (const [name, sql] of Object.entries(SQL)) prepared[name as keyof Statements] = this.db.prepare(sql);
@@ -111,7 +111,11 @@ export class Catalog {
     }
     this.insertTx = this.db.transaction((rec: InstanceRecord) => this.insertRows(rec));
     this.deleteTx = this.db.transaction((uid: string) => this.deleteRows(uid));
-    if (file !== ":memory:" && options.checkpointInWorker !== false) this.startCheckpointer();
+    if (file !== ":memory:" && options.checkpointInWorker !== false) {
+      // The worker (a V8 isolate, ~17 MB) starts when the first checkpoint is due, not for a catalog barely written.
+      this.checkpointerIn = COMMITS_PER_CHECKPOINT;
+      this.db.pragma("wal_autocheckpoint = 0");
+    }
   }
 
   /** Opens (creating if needed) the catalog file and brings its schema up to date; ":memory:" for tests. */
@@ -125,13 +129,13 @@ export class Catalog {
         this.checkpointer = undefined;
         if (this.db.open) this.db.pragma("wal_autocheckpoint = 1000");
       });
-      this.db.pragma("wal_autocheckpoint = 0");
     } catch {
       this.stopCheckpointer();
     }
   }
 
   private noteCommit(): void {
+    if (this.checkpointerIn > 0 && --this.checkpointerIn === 0) this.startCheckpointer();
     if (!this.checkpointer?.noteCommit()) return;
     try {
       this.db.pragma("wal_checkpoint(PASSIVE)");
@@ -142,6 +146,7 @@ export class Catalog {
 
   /** Back to SQLite's automatic checkpoints on this connection. */
   private stopCheckpointer(): void {
+    this.checkpointerIn = 0;
     this.checkpointer?.stop();
     this.checkpointer = undefined;
     if (this.db.open) this.db.pragma("wal_autocheckpoint = 1000");
@@ -211,20 +216,8 @@ export class Catalog {
   }
 
   getInstance(sopInstanceUid: string): StoredInstance | undefined {
-    const r = this.guard("read", () => this.st.getInstance.get(sopInstanceUid)) as Record<string, string | number> | undefined;
-    if (!r) return undefined;
-    return {
-      sopInstanceUid: String(r.SOPInstanceUID),
-      sopClassUid: String(r.SOPClassUID),
-      transferSyntaxUid: String(r.transfer_syntax_uid),
-      path: String(r.path),
-      size: Number(r.size),
-      receivedAt: String(r.received_at),
-      sourceAE: String(r.source_ae),
-      studyInstanceUid: String(r.StudyInstanceUID),
-      seriesInstanceUid: String(r.SeriesInstanceUID),
-      patientId: String(r.PatientID),
-    };
+    // Columns are aliased to the fields; TEXT and INTEGER affinities give strings and a number.
+    return this.guard("read", () => this.st.getInstance.get(sopInstanceUid)) as StoredInstance | undefined;
   }
 
   hasInstance(sopInstanceUid: string): boolean {

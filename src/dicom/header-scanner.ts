@@ -7,8 +7,21 @@ const SEQUENCE_DELIMITATION = 0xfffee0dd;
 const UNDEFINED = 0xffffffff;
 const PIXEL_GROUP_START = 0x7fe00008;
 
-/** Explicit VRs with a 2-byte reserved field and 4-byte length (PS3.5 Table 7.1-1). */
-const LONG_VRS = new Set(["OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"]);
+/** Explicit VRs with a 2-byte reserved field and 4-byte length (PS3.5 Table 7.1-1), as two-character codes. */
+const LONG_VRS = new Set(["OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"].map((v) => vrCode(v.charCodeAt(0), v.charCodeAt(1))));
+const VR_UN = vrCode(0x55, 0x4e);
+
+/** A VR's two characters as one number: compared without building a string per element. */
+function vrCode(a: number, b: number): number {
+  return (a << 8) | b;
+}
+
+/** Both characters are A-Z (PS3.5 6.2). */
+function isVrCode(code: number): boolean {
+  const a = code >> 8;
+  const b = code & 0xff;
+  return a >= 0x41 && a <= 0x5a && b >= 0x41 && b <= 0x5a;
+}
 
 export interface ScanResult {
   /** Header bytes: the data set up to the first pixel-data-group element (or the cap). */
@@ -117,7 +130,7 @@ export class HeaderScanner {
     if (this.hdrLen < 8) return 8;
     const tag = this.tag();
     if (tag === ITEM || tag === ITEM_DELIMITATION || tag === SEQUENCE_DELIMITATION || this.implicitHere()) return 8;
-    return LONG_VRS.has(this.vr()) ? 12 : 8;
+    return LONG_VRS.has(this.vrCode()) ? 12 : 8;
   }
 
   private tag(): number {
@@ -127,8 +140,8 @@ export class HeaderScanner {
     return ((g << 16) | e) >>> 0;
   }
 
-  private vr(): string {
-    return String.fromCharCode(this.hdr[4]!, this.hdr[5]!);
+  private vrCode(): number {
+    return vrCode(this.hdr[4]!, this.hdr[5]!);
   }
 
   private element(): void {
@@ -145,13 +158,14 @@ export class HeaderScanner {
       this.found ??= { headerEnd: start, truncated: false, pixelDataFound: true };
     }
     let length: number;
-    let vr = "";
+    let vr = 0;
     if (tag === ITEM || tag === ITEM_DELIMITATION || tag === SEQUENCE_DELIMITATION || this.implicitHere()) {
       length = le ? this.hdr.readUInt32LE(4) : this.hdr.readUInt32BE(4);
     } else {
-      vr = this.vr();
-      if (!/^[A-Z]{2}$/.test(vr)) {
-        this.error = `invalid VR "${vr.replace(/[^\x20-\x7e]/g, "?")}" at offset ${start}`;
+      vr = this.vrCode();
+      if (!isVrCode(vr)) {
+        const text = String.fromCharCode(vr >> 8, vr & 0xff);
+        this.error = `invalid VR "${text.replace(/[^\x20-\x7e]/g, "?")}" at offset ${start}`;
         return;
       }
       length = LONG_VRS.has(vr) ? (le ? this.hdr.readUInt32LE(8) : this.hdr.readUInt32BE(8)) : le ? this.hdr.readUInt16LE(6) : this.hdr.readUInt16BE(6);
@@ -177,7 +191,7 @@ export class HeaderScanner {
       return;
     }
     // An undefined-length element opens a sequence (or encapsulated fragments, walked the same way).
-    this.stack.push({ implicit: this.implicitHere() || vr === "UN" });
+    this.stack.push({ implicit: this.implicitHere() || vr === VR_UN });
   }
 
   private retain(chunk: Buffer, startPos: number, consumed: number): void {

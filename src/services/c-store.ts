@@ -128,8 +128,9 @@ export function handleStore(ctx: ServiceContext, msg: IncomingMessage, link: Dim
   const spare = ctx.storage.takeTemp(ctx.storage.root);
   const file = new IncomingFile({
     tempPath: spare?.path ?? ctx.storage.tempPath(ctx.storage.root, `${ctx.association.id}-${cmd.MessageID ?? 0}`),
-    handle: spare?.handle,
+    fd: spare?.fd,
     syntax: encodingOf(msg.context.transferSyntax),
+    durable: ctx.storage.durability !== "none",
     flow: link.flow,
     decide: (scan, failure) => decideHeader(ctx, msg, plan, scan, failure),
   });
@@ -189,7 +190,7 @@ async function keep(ctx: ServiceContext, msg: IncomingMessage, rx: ReceivedFile,
     // A pure router: the object lives in the spool only until its forwards are done.
     if (d.forwards.length === 0) return { status: success, comment: "not kept by rule" };
     const spoolPath = ctx.storage.spoolPath(sopInstanceUid);
-    await ctx.storage.commit(rx.handle, rx.tempPath, spoolPath);
+    await ctx.storage.commit(rx, spoolPath);
     const jobs = ctx.router.forwardJobs(d, { path: spoolPath, sopInstanceUid, sopClassUid, transferSyntaxUid, spooled: true });
     ctx.catalog.db.transaction(() => ctx.router.enqueue(jobs))();
     return { status: success, path: spoolPath, committed: true };
@@ -201,7 +202,8 @@ async function keep(ctx: ServiceContext, msg: IncomingMessage, rx: ReceivedFile,
   let finalPath = join(place.root, ...place.relative.split("/"));
 
   return withUidLock(sopInstanceUid, async () => {
-    const existing = ctx.catalog.getInstance(sopInstanceUid);
+    // The indexed lookup first: the joined row is read only for a real duplicate.
+    const existing = ctx.catalog.hasInstance(sopInstanceUid) ? ctx.catalog.getInstance(sopInstanceUid) : undefined;
     if (existing) {
       const policy = ctx.config.storage.duplicates;
       if (policy === "keep-first") return { status: Status.Success, comment: "duplicate SOP instance: first copy kept", path: ctx.storage.absolutePath(existing.path) };
@@ -226,12 +228,16 @@ async function keep(ctx: ServiceContext, msg: IncomingMessage, rx: ReceivedFile,
       dataset: ds,
     };
     const jobs = ctx.router.forwardJobs(forwards, { path: finalPath, sopInstanceUid, sopClassUid, transferSyntaxUid, spooled: false });
-    const index = () => ctx.catalog.db.transaction(() => {
-      ctx.catalog.insertInstance(record);
-      ctx.router.enqueue(jobs);
-    })();
+    // With forward jobs, the row and the jobs commit together; alone, the insert is its own transaction.
+    const index = () =>
+      jobs.length === 0
+        ? ctx.catalog.insertInstance(record)
+        : ctx.catalog.db.transaction(() => {
+            ctx.catalog.insertInstance(record);
+            ctx.router.enqueue(jobs);
+          })();
     if (existing || jobs.length > 0) {
-      await ctx.storage.commit(rx.handle, rx.tempPath, finalPath);
+      await ctx.storage.commit(rx, finalPath);
       index();
       if (existing) {
         const oldPath = ctx.storage.absolutePath(existing.path);
@@ -239,7 +245,7 @@ async function keep(ctx: ServiceContext, msg: IncomingMessage, rx: ReceivedFile,
       }
     } else {
       // A new object without forwards is indexed while its data syncs; if the commit fails the row goes again.
-      const committing = ctx.storage.commit(rx.handle, rx.tempPath, finalPath);
+      const committing = ctx.storage.commit(rx, finalPath);
       committing.catch(() => {});
       index();
       try {

@@ -1,16 +1,16 @@
 // A received data set streaming into a temporary Part-10 file. The header is held until it is complete and a
-// plan decides what to write (meta group, header as sent or coerced, or nothing); the rest streams to disk in
-// large pipelined writes while the socket pauses when the disk is behind. Nothing is buffered whole.
-import { writevSync } from "node:fs";
-import { open, unlink, type FileHandle } from "node:fs/promises";
+// plan decides what to write (meta group, header as sent or coerced, or nothing); the rest is coalesced into large
+// writes as it arrives. Nothing is buffered whole. Writes happen on the event loop (a page-cache copy of a PDV is
+// cheaper than a thread-pool round trip); large objects are synced as they arrive and the socket pauses while
+// that sync is behind.
+import { fdatasync, openSync, unlink, writevSync } from "node:fs";
 import { deflateRawSync, inflateRawSync } from "node:zlib";
 import { conduitError, errorMessage } from "../errors.js";
 import { HeaderScanner, type ScanResult } from "../dicom/header-scanner.js";
 import type { DataSink, Flow } from "../dimse/message.js";
 import type { TransferSyntax } from "../dicom/transfer-syntax.js";
+import { closeQuietly } from "./storage-area.js";
 
-/** A remainder up to this size is written synchronously when the data set ends. */
-const SYNC_TAIL_BYTES = 256 * 1024;
 /** Deflated data sets (small non-image objects in practice) are held to be walked after inflating. */
 const DEFLATED_LIMIT = 64 * 1024 * 1024;
 
@@ -25,13 +25,23 @@ export type HeaderDecider = (scan: ScanResult, failure: string | null) => Header
 
 export interface IncomingFileOptions {
   tempPath: string;
-  /** An already open handle on tempPath (from the storage area's spares). */
-  handle?: FileHandle;
+  /** An already open descriptor on tempPath (from the storage area's spares); opened here otherwise. */
+  fd?: number;
   syntax: TransferSyntax;
   flow: Flow;
   decide: HeaderDecider;
+  /**
+   * Durable storage: the final fdatasync starts as soon as the last byte is written (it runs while the caller
+   * indexes the object), and a large object is synced as it arrives.
+   */
+  durable?: boolean;
+  /** Received bytes gathered into one write (default 128 KB: one DCMTK PDV). */
   coalesceBytes?: number;
-  highWaterBytes?: number;
+  /**
+   * When durable, a background fdatasync starts whenever this many bytes were written since the last one began
+   * (default 16 MB); the socket pauses while twice this much is written and not yet synced.
+   */
+  earlySyncBytes?: number;
   headerCap?: number;
 }
 
@@ -40,17 +50,17 @@ export interface ReceivedFile {
   /** Bytes of the whole file (prefix + data set). */
   size: number;
   datasetSize: number;
-  handle: FileHandle;
+  /** Makes every written byte durable: waits for an early sync under way, then syncs what came after it. */
+  sync(): Promise<void>;
+  /** Closes the descriptor (the file stays); later calls and discard() do not close it again. */
+  close(): void;
 }
 
 export class IncomingFile implements DataSink {
-  private handle?: FileHandle;
-  private readonly opened: Promise<FileHandle>;
+  private fd: number | null = null;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private position = 0;
-  private inflight = 0;
-  private readonly writes = new Set<Promise<void>>();
   private paused = false;
   private error: Error | null = null;
   private datasetBytes = 0;
@@ -61,30 +71,27 @@ export class IncomingFile implements DataSink {
   private endResolve!: () => void;
   private endReject!: (e: Error) => void;
   private readonly ended: Promise<void>;
-  private endedFlag = false;
   private aborted = false;
   private readonly coalesce: number;
-  private readonly highWater: number;
+  private readonly earlySync: number;
+  /** File offset covered by the last fdatasync started (-1: none yet), and that sync while it runs. */
+  private syncedTo = -1;
+  private syncing: Promise<void> | null = null;
 
   constructor(private readonly opts: IncomingFileOptions) {
-    // One DCMTK PDV (128 KB) per write: data reaches the page cache while the transfer runs.
     this.coalesce = opts.coalesceBytes ?? 128 * 1024;
-    this.highWater = opts.highWaterBytes ?? 16 * 1024 * 1024;
+    this.earlySync = opts.durable ? opts.earlySyncBytes ?? 16 * 1024 * 1024 : 0;
     this.scanner = opts.syntax.deflated ? null : new HeaderScanner(opts.syntax.explicitVR, opts.syntax.littleEndian, opts.headerCap ?? 16 * 1024 * 1024);
     this.ended = new Promise((res, rej) => {
       this.endResolve = res;
       this.endReject = rej;
     });
     this.ended.catch(() => {});
-    const opening = opts.handle ? Promise.resolve(opts.handle) : open(opts.tempPath, "w");
-    if (opts.handle) this.handle = opts.handle;
-    this.opened = opening.then((fh) => {
-      this.handle = fh;
-      if (this.aborted) void this.discard();
-      else if (this.pendingBytes >= this.coalesce) this.flush();
-      return fh;
-    });
-    this.opened.catch((err: Error) => this.fail(err));
+    try {
+      this.fd = opts.fd ?? openSync(opts.tempPath, "w");
+    } catch (err) {
+      this.fail(err as Error);
+    }
   }
 
   write(chunk: Buffer): void {
@@ -106,13 +113,14 @@ export class IncomingFile implements DataSink {
   }
 
   end(): void {
-    this.endedFlag = true;
     if (this.held && !this.aborted) {
       if (this.scanner) this.plan(this.scanner.end(), this.scanner.failure);
       else this.planDeflated();
     }
+    // The tail goes to disk now, and its sync starts at once: it runs while the caller indexes the object.
+    if (this.pendingBytes > 0 && !this.error && !this.aborted) this.writeOut();
+    this.syncEarlyAtEnd();
     this.endResolve();
-    if (this.writes.size === 0 && this.pendingBytes > SYNC_TAIL_BYTES) this.flush();
   }
 
   abort(reason: Error): void {
@@ -122,33 +130,49 @@ export class IncomingFile implements DataSink {
     void this.discard();
   }
 
-  /** True when the plan dropped the object (it is consumed but not written). */
-  get wasDropped(): boolean {
-    return this.dropped;
-  }
-
   /** Waits for the last byte to be written; the caller then makes the file durable or discards it. */
   async complete(): Promise<ReceivedFile> {
     await this.ended;
-    await this.opened;
-    while (this.writes.size > 0 || (this.pendingBytes > SYNC_TAIL_BYTES && !this.error)) {
-      if (this.writes.size === 0) this.flush();
-      await Promise.all([...this.writes]);
-    }
-    // The small remainder is written at once: a thread-pool round trip would cost more than the write.
-    if (this.pendingBytes > 0 && !this.error) this.writeTailSync();
     if (this.error) throw this.error;
-    return { tempPath: this.opts.tempPath, size: this.position, datasetSize: this.datasetBytes, handle: this.handle! };
+    const { tempPath } = this.opts;
+    return { tempPath, size: this.position, datasetSize: this.datasetBytes, sync: () => this.sync(), close: () => this.close() };
   }
 
   /** Closes and removes the temporary file (failed or refused objects leave nothing behind). */
   async discard(): Promise<void> {
     this.aborted = true;
-    const fh = this.handle;
-    this.handle = undefined;
-    while (this.writes.size > 0) await Promise.allSettled([...this.writes]);
-    if (fh) await fh.close().catch(() => {});
-    await unlink(this.opts.tempPath).catch(() => {});
+    const fd = this.fd;
+    this.fd = null;
+    if (this.syncing) await this.syncing.catch(() => {});
+    if (fd !== null) closeQuietly(fd);
+    await new Promise<void>((res) => unlink(this.opts.tempPath, () => res()));
+  }
+
+  private close(): void {
+    const fd = this.fd;
+    this.fd = null;
+    if (fd !== null) closeQuietly(fd);
+  }
+
+  private async sync(): Promise<void> {
+    while (this.syncing) await this.syncing;
+    if (this.error) throw this.error;
+    if (this.syncedTo < this.position) await this.startSync();
+  }
+
+  /** fdatasync of everything written so far, on the thread pool. */
+  private startSync(): Promise<void> {
+    const fd = this.fd;
+    if (fd === null) return Promise.reject(conduitError("STORE_IO", `${this.opts.tempPath} is closed`));
+    this.syncedTo = this.position;
+    const p: Promise<void> = new Promise((res, rej) => fdatasync(fd, (err) => (err ? rej(err) : res())));
+    this.syncing = p;
+    const settle = (err?: Error): void => {
+      if (this.syncing === p) this.syncing = null;
+      if (err) this.fail(err);
+    };
+    p.then(() => settle(), settle);
+    return p;
   }
 
   private plan(scan: ScanResult, failure: string | null): void {
@@ -211,56 +235,52 @@ export class IncomingFile implements DataSink {
   }
 
   private queue(chunk: Buffer): void {
-    if (chunk.length === 0) return;
+    if (chunk.length === 0 || this.error) return;
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
-    if (this.pendingBytes >= this.coalesce && this.writes.size === 0) this.flush();
-    if (!this.paused && this.pendingBytes + this.inflight > this.highWater) {
-      this.paused = true;
-      this.opts.flow.pause();
-    }
+    if (this.pendingBytes >= this.coalesce) this.writeOut();
   }
 
-  private writeTailSync(): void {
+  /** Writes the pending buffers at the end of the file, synchronously. */
+  private writeOut(): void {
+    if (this.fd === null) return;
     const bufs = this.pending;
     const bytes = this.pendingBytes;
     this.pending = [];
     this.pendingBytes = 0;
     try {
-      const n = writevSync(this.handle!.fd, bufs, this.position);
+      const n = writevSync(this.fd, bufs, this.position);
       if (n !== bytes) throw conduitError("STORE_NO_SPACE", `short write to ${this.opts.tempPath}: ${n} of ${bytes} bytes`);
-      this.position += bytes;
     } catch (err) {
       this.fail(err as Error);
+      return;
     }
+    this.position += bytes;
+    this.maybeSyncEarly();
   }
 
-  private flush(): void {
-    const fh = this.handle;
-    if (!fh || this.pendingBytes === 0 || this.error) return;
-    const bufs = this.pending;
-    const bytes = this.pendingBytes;
-    const at = this.position;
-    this.pending = [];
-    this.pendingBytes = 0;
-    this.position += bytes;
-    this.inflight += bytes;
-    const p = fh
-      .writev(bufs, at)
-      .then(({ bytesWritten }) => {
-        if (bytesWritten !== bytes) {
-          throw conduitError("STORE_NO_SPACE", `short write to ${this.opts.tempPath}: ${bytesWritten} of ${bytes} bytes`);
-        }
-      })
-      .catch((err: Error) => this.fail(err))
-      .finally(() => {
-        this.inflight -= bytes;
-        this.writes.delete(p);
-        // One write in flight at a time (pwritev on one inode serializes anyway); what arrived meanwhile goes next.
-        if (this.pendingBytes >= this.coalesce || (this.endedFlag && this.pendingBytes > SYNC_TAIL_BYTES)) this.flush();
-        if (this.paused && this.pendingBytes + this.inflight <= this.highWater / 2) this.releaseFlow();
-      });
-    this.writes.add(p);
+  /** When durable, starts the sync of a completely written file unless one covering it is under way. */
+  private syncEarlyAtEnd(): void {
+    if (!this.opts.durable || this.syncing || this.dropped || this.error || this.aborted || this.fd === null) return;
+    if (this.syncedTo < this.position) this.startSync().catch(() => {});
+  }
+
+  /** Flushes written data in the background while the rest arrives, so the final sync has little left to do. */
+  private maybeSyncEarly(): void {
+    if (this.earlySync <= 0 || this.aborted) return;
+    const unsynced = this.position - Math.max(this.syncedTo, 0);
+    if (!this.syncing && unsynced >= this.earlySync) {
+      this.startSync().catch(() => {});
+    } else if (this.syncing && unsynced >= 2 * this.earlySync && !this.paused) {
+      // The disk is behind: stop reading the socket until the sync under way is done.
+      this.paused = true;
+      this.opts.flow.pause();
+      const resume = (): void => {
+        this.releaseFlow();
+        this.maybeSyncEarly();
+      };
+      this.syncing.then(resume, resume);
+    }
   }
 
   private fail(err: Error): void {

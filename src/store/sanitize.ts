@@ -13,8 +13,23 @@ export interface SanitizeOptions {
   maxBytes?: number;
 }
 
+/** Recent results with the default options: objects of one series repeat the same patient, study and series. */
+const recent = new Map<string, string>();
+const RECENT_LIMIT = 512;
+
 /** Turns one untrusted value into one safe file or folder name. */
-export function safeComponent(value: string | undefined, options: SanitizeOptions = {}): string {
+export function safeComponent(value: string | undefined, options?: SanitizeOptions): string {
+  if (options !== undefined || value === undefined || value.length > 256) return sanitize(value, options ?? {});
+  let out = recent.get(value);
+  if (out === undefined) {
+    out = sanitize(value, {});
+    if (recent.size >= RECENT_LIMIT) recent.delete(recent.keys().next().value!);
+    recent.set(value, out);
+  }
+  return out;
+}
+
+function sanitize(value: string | undefined, options: SanitizeOptions): string {
   let s = (value ?? "").normalize("NFC");
   // Separators, NUL and other control characters, and characters Windows forbids in names.
   s = s.replace(/[\u0000-\u001f\u007f-\u009f/\\<>:"|?*]/g, "_");

@@ -1,7 +1,7 @@
 // The storage volume: roots, temporary files, free-space and quota checks, and the durable commit
 // (write, fdatasync, atomic rename; DESIGN.md section 7).
-import { mkdirSync, renameSync } from "node:fs";
-import { open, statfs, unlink, type FileHandle } from "node:fs/promises";
+import { closeSync, mkdirSync, open as openFd, renameSync } from "node:fs";
+import { open, statfs, unlink } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { randomBytes } from "node:crypto";
 import type { Config } from "../config/schema.js";
@@ -16,7 +16,16 @@ export const SPOOL_DIR_NAME = ".spool";
 
 export interface TempFile {
   path: string;
-  handle: FileHandle;
+  fd: number;
+}
+
+/** A completely written temporary file, ready to become a stored object. */
+export interface WrittenFile {
+  tempPath: string;
+  /** fdatasync of everything written (the file may have synced part of it already). */
+  sync(): Promise<void>;
+  /** Releases the descriptor (once; the temporary path is kept). */
+  close(): void;
 }
 
 /** Temporary files opened ahead of need: a C-STORE can start writing the moment its first PDV arrives. */
@@ -30,6 +39,8 @@ export class StorageArea {
   readonly doseRoot: string | null;
   private readonly knownDirs = new Set<string>();
   private freeCache: { at: number; bytes: number } | null = null;
+  private readonly tempPrefix = randomBytes(6).toString("hex");
+  private tempCounter = 0;
 
   constructor(private readonly storage: Config["storage"]) {
     this.root = resolve(storage.root);
@@ -47,7 +58,8 @@ export class StorageArea {
 
   /** A fresh temporary path on the same volume as root, so the final rename is atomic. */
   tempPath(root: string, hint: string): string {
-    return join(root, TEMP_DIR_NAME, `${hint}-${randomBytes(6).toString("hex")}.part`);
+    // A random prefix per process and a counter: unique without a call to the random source per object.
+    return join(root, TEMP_DIR_NAME, `${hint}-${this.tempPrefix}${(++this.tempCounter).toString(36)}.part`);
   }
 
   /** A pre-opened temporary file on root's volume, if one is ready; the pool refills in the background. */
@@ -65,25 +77,27 @@ export class StorageArea {
     if (list.length >= SPARE_TEMP_FILES) return;
     this.refilling.add(root);
     const path = this.tempPath(root, "spare");
-    open(path, "w")
-      .then(
-        (handle) => {
-          if (this.closed) return void handle.close().then(() => unlink(path)).catch(() => {});
-          list.push({ path, handle });
-        },
-        () => {},
-      )
-      .finally(() => {
-        this.refilling.delete(root);
-        if (!this.closed && list.length < SPARE_TEMP_FILES) this.refill(root);
-      });
+    openFd(path, "w", (err, fd) => {
+      this.refilling.delete(root);
+      if (err) return;
+      if (this.closed) {
+        closeQuietly(fd);
+        void unlink(path).catch(() => {});
+        return;
+      }
+      list.push({ path, fd });
+      if (list.length < SPARE_TEMP_FILES) this.refill(root);
+    });
   }
 
   /** Closes and removes the spare temporary files. */
   async close(): Promise<void> {
     this.closed = true;
     for (const list of this.spares.values()) {
-      for (const t of list.splice(0)) await t.handle.close().then(() => unlink(t.path)).catch(() => {});
+      for (const t of list.splice(0)) {
+        closeQuietly(t.fd);
+        await unlink(t.path).catch(() => {});
+      }
     }
   }
 
@@ -128,13 +142,14 @@ export class StorageArea {
 
   /**
    * Makes a completely written temporary file the stored object: fdatasync (unless durability is "none"),
-   * rename into place (replacing any file there), and with "strict" also fsync the directory. The directory is
-   * created while the data syncs; the handle is closed after the rename, off the critical path.
+   * rename into place (replacing any file there), and with "strict" also fsync the directory. The descriptor is
+   * closed after the rename.
    */
-  async commit(handle: FileHandle, tempPath: string, finalPath: string): Promise<void> {
+  async commit(file: WrittenFile, finalPath: string): Promise<void> {
+    const tempPath = file.tempPath;
     const dir = dirname(finalPath);
     try {
-      if (this.storage.durability !== "none") await handle.datasync();
+      if (this.storage.durability !== "none") await file.sync();
       // Metadata operations of a few microseconds: direct calls beat a thread-pool round trip.
       if (!this.knownDirs.has(dir)) {
         mkdirSync(dir, { recursive: true });
@@ -150,7 +165,7 @@ export class StorageArea {
       }
       if (this.storage.durability === "strict") await fsyncDir(dir);
     } finally {
-      closeQuietly(handle);
+      file.close();
     }
   }
 
@@ -165,9 +180,13 @@ export class StorageArea {
   }
 }
 
-/** Closes off the critical path (never closeSync a FileHandle's fd: the handle would close it again). */
-function closeQuietly(handle: FileHandle): void {
-  void handle.close().catch(() => {});
+/** Closes a descriptor, ignoring errors (it is being given up). */
+export function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed or never valid: nothing to release
+  }
 }
 
 async function fsyncDir(dir: string): Promise<void> {

@@ -77,6 +77,8 @@ export class Association {
   private readonly reader: PduReader;
   private artim?: NodeJS.Timeout;
   private idle?: NodeJS.Timeout;
+  /** The timeout the idle timer was armed with. */
+  private idleMs = 0;
   private closedNotified = false;
   private pDataOpen = false;
   private pausedBy = new Set<string>();
@@ -571,8 +573,15 @@ export class Association {
     if (this.state !== "Sta6" && this.state !== "Sta7" && this.state !== "Sta8") return;
     const ms = this.reader.midPdu || this.inMessage() ? this.options.timeouts.dimseMs : this.options.timeouts.idleMs;
     if (ms <= 0) return;
+    // Every received chunk re-arms: restarting the same timer is far cheaper than a new one per chunk.
+    if (this.idle && this.idleMs === ms) {
+      this.idle.refresh();
+      return;
+    }
     this.clearIdle();
+    this.idleMs = ms;
     this.idle = setTimeout(() => {
+      this.idle = undefined;
       if (this.pausedBy.size > 0) return this.armIdle(); // we are the slow side, not the peer
       this.providerAbort(AbortReason.NotSpecified, `no data from the peer for ${ms} ms (${this.inMessage() ? "DIMSE" : "idle"} timeout)`);
     }, ms);
