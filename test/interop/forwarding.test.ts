@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { compress, makeStudy, readMeta, readPixelData, writeInstance } from "../support/dicom-files.js";
 import { freePort, runTool, startDcmtkServer, startStorescp } from "../support/dcmtk.js";
 import { startConduit, storedFiles, type TestServer } from "../support/conduit.js";
+import { until } from "../support/wait.js";
 import { registerCleanup, runCleanups, tmpDir } from "../support/tmp.js";
 import { BIN, conduitCli } from "../support/cli.js";
 
@@ -19,14 +20,6 @@ async function rulesDir(text: string): Promise<string> {
   const dir = await tmpDir("rules");
   await writeFile(join(dir, "10.rules"), text);
   return dir;
-}
-
-async function until(what: string, test: () => boolean | Promise<boolean>, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await test())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 const received = async (dir: string) => (await readdir(dir).catch(() => [] as string[])).filter((f) => !f.startsWith("."));

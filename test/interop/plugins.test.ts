@@ -7,18 +7,11 @@ import { join } from "node:path";
 import { makeStudy, readPixelData, writeInstance } from "../support/dicom-files.js";
 import { runTool, startStorescp } from "../support/dcmtk.js";
 import { startConduit, storedFiles } from "../support/conduit.js";
+import { until } from "../support/wait.js";
 import { runCleanups, tmpDir } from "../support/tmp.js";
 import { conduitCli } from "../support/cli.js";
 
 after(runCleanups);
-
-async function until(what: string, test: () => boolean | Promise<boolean>, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await test())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function pluginDir(files: Record<string, string>): Promise<string> {
   const dir = await tmpDir("plugins");

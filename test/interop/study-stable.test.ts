@@ -7,17 +7,10 @@ import { join } from "node:path";
 import { makeStudy, writeInstance } from "../support/dicom-files.js";
 import { runTool, startStorescp } from "../support/dcmtk.js";
 import { startConduit } from "../support/conduit.js";
+import { until } from "../support/wait.js";
 import { runCleanups, tmpDir } from "../support/tmp.js";
 
 after(runCleanups);
-
-async function until(what: string, test: () => boolean | Promise<boolean>, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await test())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 test("a stable CT study is forwarded whole and given to a command once; a late object fires it again", async () => {
   const rxDir = await tmpDir("rx");

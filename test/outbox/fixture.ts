@@ -80,13 +80,7 @@ export async function openOutbox(opts: FixtureOptions): Promise<Fixture> {
   };
 }
 
-export async function until(what: string, test: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await test())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+export { until } from "../support/wait.js";
 
 /** Files storescp wrote into dir. */
 export async function received(dir: string): Promise<string[]> {
