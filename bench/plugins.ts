@@ -1,6 +1,7 @@
 // Plugin host benchmark: microseconds per store event through PluginSet.evaluate on a 62-attribute header (target:
 // < 50 us median with every attribute available and a handler reading 3), and memory per plugin context (target:
 // < 5 MB). Returns the lines it would print; run alone with `node --import tsx bench/plugins.ts`.
+import { UNCONTACTED_PEER_PORT } from "../test/support/dcmtk.js";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -114,7 +115,7 @@ export async function benchPlugins(): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), "conduit-bench-plugins-"));
   const lines: string[] = [];
   try {
-    const config = ConfigSchema.parse({ peers: { PACS: { host: "127.0.0.1", port: 104 } } });
+    const config = ConfigSchema.parse({ peers: { PACS: { host: "127.0.0.1", port: UNCONTACTED_PEER_PORT } } });
     // Each event gets a header parsed from bytes, as the store path does (not timed).
     const bytes = new DataSet(headerDict()).encode(EXPLICIT_LE);
     const origin = { callingAE: "CT01", calledAE: "CONDUIT", address: "127.0.0.1", associationId: "bench" };

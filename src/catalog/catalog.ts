@@ -23,14 +23,8 @@ export interface InstanceRecord {
   dataset: DataSet;
 }
 
-export interface StoredInstance {
-  sopInstanceUid: string;
-  sopClassUid: string;
-  transferSyntaxUid: string;
-  path: string;
-  size: number;
-  receivedAt: string;
-  sourceAE: string;
+/** An indexed instance as the catalog returns it: the record without its data set, plus its study and series. */
+export interface StoredInstance extends Omit<InstanceRecord, "dataset"> {
   studyInstanceUid: string;
   seriesInstanceUid: string;
   patientId: string;

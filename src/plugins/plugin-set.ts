@@ -1,8 +1,9 @@
 // The plugins of one generation: loaded in file-name order, each in its own QuickJS sandbox. evaluate() runs the
 // handlers of an event like rules run (files in order, handlers in registration order, stop ends it) and applies
 // their decisions through runActions; query() asks a plugin backend for find/worklist answers.
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { folderFiles } from "../config/folder-files.js";
+import { readFileSync, statSync } from "node:fs";
+import { resolve } from "node:path";
 import type { Database } from "better-sqlite3";
 import type { Logger } from "pino";
 import type { Config } from "../config/schema.js";
@@ -47,12 +48,7 @@ export type QueryResult = { datasets: AnswerRecord[] } | { error: string; failur
 
 /** *.js files of a folder in name order (a missing folder holds no plugins). */
 export function listPluginFiles(dir: string): string[] {
-  const abs = resolve(dir);
-  if (!existsSync(abs) || !statSync(abs).isDirectory()) return [];
-  return readdirSync(abs)
-    .filter((n) => n.endsWith(".js") && !n.startsWith("."))
-    .sort()
-    .map((n) => join(abs, n));
+  return folderFiles(dir, ".js");
 }
 
 /** JSON text from the sandbox (its own captured JSON.stringify); unreadable text counts as an invalid value. */

@@ -1,7 +1,8 @@
 // A generation: configuration + rules (+ plugins) built and checked together (DESIGN.md section 6). A new one
 // replaces the running one only when it has no error; associations keep the generation they started with.
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { folderFiles } from "../config/folder-files.js";
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import type { Config } from "../config/schema.js";
 import { checkRules, parseRules } from "../rules/index.js";
 import type { Diagnostic, RuleFile } from "../rules/ast.js";
@@ -34,12 +35,7 @@ export interface BuildResult {
 
 /** *.rules files of a folder in name order (a missing folder holds no rules). */
 export function listRuleFiles(dir: string): string[] {
-  const abs = resolve(dir);
-  if (!existsSync(abs) || !statSync(abs).isDirectory()) return [];
-  return readdirSync(abs)
-    .filter((n) => n.endsWith(".rules") && !n.startsWith("."))
-    .sort()
-    .map((n) => join(abs, n));
+  return folderFiles(dir, ".rules");
 }
 
 /** Parses and checks rule files against a config; returns ASTs and every diagnostic. */

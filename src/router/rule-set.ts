@@ -46,8 +46,7 @@ export interface CompiledRule {
   file: string;
   rule: Rule;
   when?: Predicate;
-  /** A cheap pre-test implied by the condition (an equality on a text attribute or field); false skips the rule. */
-  guard?: Predicate;
+  /** A cheap pre-test implied by the condition (an equality on a text attribute or field); the index uses it. */
   guardSpec?: CompiledGuard;
   steps: Step[];
   /** Memo slots of the attributes the rule's actions change ("all": new UIDs touch many). */
@@ -280,8 +279,6 @@ export class RuleSet {
           steps: rule.actions.map((a) => compileAction(a, baseDir, this.tables, rule.event)),
           changes: changedSlots(rule.actions),
         };
-        const g = compiled.guardSpec;
-        if (g) compiled.guard = (ctx) => g.texts(ctx).some((t) => g.values.has(t));
         const list = this.byEvent.get(rule.event) ?? [];
         list.push(compiled);
         this.byEvent.set(rule.event, list);
@@ -320,7 +317,8 @@ export class RuleSet {
         i = picked[pos++]!;
       }
       const r = list[i]!;
-      if ((!picked && r.guard && !r.guard(ctx)) || (r.when && !r.when(ctx))) continue;
+      // Without the index (a guarded value changed), the condition itself decides; the guard is implied by it.
+      if (r.when && !r.when(ctx)) continue;
       decision.matched.push({ file: r.file, line: r.rule.span.start.line, event });
       for (const step of r.steps) {
         if (step(ctx, decision, services) === "stop") {

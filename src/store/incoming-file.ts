@@ -175,20 +175,27 @@ export class IncomingFile implements DataSink {
     return p;
   }
 
-  private plan(scan: ScanResult, failure: string | null): void {
-    const held = this.held!;
-    this.held = null;
+  /** The caller's header plan; undefined when the object is dropped or deciding failed (then the file fails). */
+  private decideHeader(scan: ScanResult, failure: string | null): HeaderPlan | undefined {
     let decision: HeaderPlan | "drop";
     try {
       decision = this.opts.decide(scan, failure);
     } catch (err) {
       this.fail(err as Error);
-      return;
+      return undefined;
     }
     if (decision === "drop") {
       this.dropped = true;
-      return;
+      return undefined;
     }
+    return decision;
+  }
+
+  private plan(scan: ScanResult, failure: string | null): void {
+    const held = this.held!;
+    this.held = null;
+    const decision = this.decideHeader(scan, failure);
+    if (!decision) return;
     this.queue(decision.prefix);
     this.queue(decision.header);
     // What followed the header in the held chunks is the start of the tail (Pixel Data onwards).
@@ -218,17 +225,8 @@ export class IncomingFile implements DataSink {
     const s = new HeaderScanner(true, true);
     s.feed(inflated);
     const scan = s.end();
-    let decision: HeaderPlan | "drop";
-    try {
-      decision = this.opts.decide(scan, s.failure);
-    } catch (err) {
-      this.fail(err as Error);
-      return;
-    }
-    if (decision === "drop") {
-      this.dropped = true;
-      return;
-    }
+    const decision = this.decideHeader(scan, s.failure);
+    if (!decision) return;
     this.queue(decision.prefix);
     if (decision.header === scan.header || decision.header.equals(scan.header)) this.queue(raw);
     else this.queue(deflateRawSync(Buffer.concat([decision.header, inflated.subarray(scan.headerEnd)])));

@@ -1,3 +1,4 @@
+import { UNCONTACTED_PEER_PORT } from "../support/dcmtk.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { validateConfig, parseConfig } from "../../src/config/load.js";
@@ -19,7 +20,7 @@ test("unknown keys and bad values are all reported with their paths", () => {
     aeTitle: "THIS-TITLE-IS-TOO-LONG",
     limits: { maxAssociations: -1, nope: 1 },
     network: { transferSyntaxes: ["ExplicitVRLittleEndian", "1.2.3.4"] },
-    peers: { "BAD\\AE": { host: "x", port: 104 } },
+    peers: { "BAD\\AE": { host: "x", port: UNCONTACTED_PEER_PORT } },
   });
   assert.equal(config, undefined);
   const paths = problems.map((p) => p.path);

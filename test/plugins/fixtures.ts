@@ -1,5 +1,6 @@
 // Shared helpers of the plugin tests: plugin files in a temporary folder, a config, real data sets, event
 // contexts, a logger whose lines can be read back, and the rule engine for side-by-side comparisons.
+import { UNCONTACTED_PEER_PORT } from "../support/dcmtk.js";
 import { Writable } from "node:stream";
 import { writeFileSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -21,7 +22,7 @@ export const CT_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.2";
 /** Peers CAD_LUNG and PACS, command cad, fast limits unless overridden. */
 export function testConfig(overrides: Partial<ConfigInput> = {}): Config {
   return ConfigSchema.parse({
-    peers: { CAD_LUNG: { host: "127.0.0.1", port: 104 }, PACS: { host: "127.0.0.1", port: 105 } },
+    peers: { CAD_LUNG: { host: "127.0.0.1", port: UNCONTACTED_PEER_PORT }, PACS: { host: "127.0.0.1", port: UNCONTACTED_PEER_PORT } },
     commands: { cad: { argv: ["/bin/true", "{path}"] } },
     ...overrides,
   });

@@ -214,3 +214,9 @@ export async function startStorescp(opts: StorescpOptions): Promise<Storescp> {
   }
   throw lastErr;
 }
+
+/**
+ * Port for peers a test names in a config but never contacts (validation, plugin decisions): nothing is bound to
+ * it, and a test that does need a peer starts one on a free port instead.
+ */
+export const UNCONTACTED_PEER_PORT = 1;
