@@ -28,6 +28,12 @@ function creatorsOf(dict: DcmjsDict): Map<number, Map<string, number>> {
   return index;
 }
 
+/** The private creators present in one group of the data set's top level (PS3.5 7.8.1). */
+export function privateCreators(ds: DataSet, group: number): string[] {
+  const m = creatorsOf(ds.dict).get(group);
+  return m ? [...m.keys()] : [];
+}
+
 /** The element key of a step in one data set (item); private steps resolve their creator's block (PS3.5 7.8.1). */
 function stepKey(dict: DcmjsDict, step: AttributeStep, create: boolean): string | undefined {
   if (!step.privateCreator) return tagToHex(step.tag);

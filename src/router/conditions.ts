@@ -6,13 +6,16 @@ import { resolveElements } from "./attribute-path.js";
 import { fieldValue, memoGet, memoId, memoSet, memoTag, type EventContext } from "./event-context.js";
 import { compileRegex } from "./regex.js";
 
-/** A value as conditions see it: text, its number if it has one, and the VR it came from. */
+/** A value as conditions see it: text, its number if it has one, and how its VR orders it. */
 interface Cell {
   text: string;
   num: number | undefined;
-  vr: string | undefined;
+  /** From a numeric VR or a number literal: compared as numbers when both sides have one. */
+  numeric: boolean;
   /** Epoch ms for today/now operands. */
   time?: number;
+  /** Read as a time of day (TM, or digits that cannot be a date), which depends on "now". */
+  timeOfDay: boolean;
   /** DA/DT text read as epoch ms, computed once (does not depend on "now"). */
   dateMs?: number | null;
 }
@@ -20,14 +23,15 @@ interface Cell {
 export type Predicate = (ctx: EventContext) => boolean;
 type Getter = (ctx: EventContext) => Cell[];
 
-const NUMERIC_VRS = new Set(["DS", "IS", "US", "SS", "UL", "SL", "FL", "FD", "SV", "UV"]);
-const DATE_VRS = new Set(["DA", "DT", "TM"]);
+const NUMERIC_VRS = new Set(["DS", "IS", "US", "SS", "UL", "SL", "FL", "FD", "SV", "UV", "number"]);
 
 function cell(v: unknown, vr: string | undefined): Cell {
   const text = valueToString(v);
   const n = typeof v === "number" ? v : text.trim() !== "" ? Number(text) : NaN;
-  return { text, num: Number.isFinite(n) ? n : undefined, vr };
+  return { text, num: Number.isFinite(n) ? n : undefined, numeric: vr !== undefined && NUMERIC_VRS.has(vr), timeOfDay: vr === "TM" };
 }
+
+const EMPTY_CELLS: readonly Cell[] = Object.freeze([cell("", undefined)]);
 
 function operandGetter(op: Operand): Getter {
   switch (op.kind) {
@@ -36,7 +40,7 @@ function operandGetter(op: Operand): Getter {
       return () => [c];
     }
     case "number": {
-      const c: Cell = { text: String(op.value), num: op.value, vr: "number" };
+      const c = cell(op.value, "number");
       return () => [c];
     }
     case "field":
@@ -49,7 +53,7 @@ function operandGetter(op: Operand): Getter {
         const base = new Date(ctx.now);
         if (op.base === "today") base.setHours(0, 0, 0, 0);
         const t = base.getTime() + op.offsetMs;
-        const cells = [{ text: String(t), num: undefined, vr: "time", time: t }];
+        const cells: Cell[] = [{ text: String(t), num: undefined, numeric: false, timeOfDay: false, time: t }];
         memoSet(ctx, key, cells);
         return cells;
       };
@@ -59,10 +63,10 @@ function operandGetter(op: Operand): Getter {
       return (ctx) => {
         const hit = memoGet(ctx, key) as Cell[] | undefined;
         if (hit) return hit;
-        if (!ctx.dataset) return [cell("", undefined)];
+        if (!ctx.dataset) return EMPTY_CELLS as Cell[];
         let cells: Cell[] = [];
         for (const el of resolveElements(ctx.dataset, op.path)) for (const v of el.Value ?? []) cells.push(cell(v, el.vr));
-        if (cells.length === 0) cells = [cell("", undefined)];
+        if (cells.length === 0) cells = EMPTY_CELLS as Cell[];
         memoSet(ctx, key, cells);
         return cells;
       };
@@ -72,39 +76,7 @@ function operandGetter(op: Operand): Getter {
 
 function constantCell(op: Operand): Cell | undefined {
   if (op.kind === "string") return cell(op.value, undefined);
-  if (op.kind === "number") return { text: String(op.value), num: op.value, vr: "number" };
-  return undefined;
-}
-
-/**
- * A cheap pre-test of a rule (evaluated before its condition): the top-level "X == literal" or "X in (literals)"
- * conjunct of a text attribute or association field, as the operand's key and the accepted texts.
- */
-export interface Guard {
-  operand: Operand;
-  values: ReadonlySet<string>;
-}
-
-const TEXT_VRS = new Set(["AE", "CS", "LO", "SH", "PN", "UI", "ST", "LT", "UT", "UC", "UR"]);
-
-export function guardOf(c: Condition | undefined, vrOf: (op: Operand) => string | undefined): Guard | undefined {
-  if (!c) return undefined;
-  const candidates = c.kind === "and" ? c.items : [c];
-  for (const item of candidates) {
-    let operand: Operand | undefined;
-    let values: Operand[] = [];
-    if (item.kind === "compare" && item.op === "==") {
-      operand = item.left;
-      values = [item.right];
-    } else if (item.kind === "in" && !item.negate) {
-      operand = item.operand;
-      values = item.values;
-    }
-    if (!operand || !values.every((v) => v.kind === "string")) continue;
-    if (operand.kind === "field" || (operand.kind === "attribute" && TEXT_VRS.has(vrOf(operand) ?? ""))) {
-      return { operand, values: new Set(values.map((v) => (v as { value: string }).value)) };
-    }
-  }
+  if (op.kind === "number") return cell(op.value, "number");
   return undefined;
 }
 
@@ -114,10 +86,19 @@ export function operandTexts(op: Operand): (ctx: EventContext) => string[] {
   return (ctx) => g(ctx).map((c) => c.text);
 }
 
+/** Digits of a DA/DT/TM text (separators of old-style values dropped). */
+function digitsOf(text: string): string {
+  return /^[0-9.]*$/.test(text) ? text : text.replace(/[^0-9.]/g, "");
+}
+
+/** Digits that can only be a time of day: 2-6 digits and an optional fraction, not an 8-digit date. */
+function looksLikeTimeOfDay(d: string): boolean {
+  return d.length !== 8 && /^\d{2,6}(\.\d+)?$/.test(d);
+}
+
 /** DA/DT/TM text as epoch ms (local time, as modalities write it). */
-function dicomTime(text: string, vr: string | undefined, now: Date): number | undefined {
-  const d = text.replace(/[^0-9.]/g, "");
-  if (vr === "TM" || (/^\d{2,6}(\.\d+)?$/.test(d) && d.length !== 8)) {
+function dicomTime(d: string, timeOfDay: boolean, now: Date): number | undefined {
+  if (timeOfDay) {
     if (!/^\d{2}/.test(d)) return undefined;
     const base = new Date(now);
     base.setHours(Number(d.slice(0, 2)), Number(d.slice(2, 4) || 0), Number(d.slice(4, 6) || 0), 0);
@@ -131,13 +112,14 @@ function dicomTime(text: string, vr: string | undefined, now: Date): number | un
 /** A cell's time; dates (which do not depend on "now") are computed once per cell. */
 function timeOf(c: Cell, now: Date): number | undefined {
   if (c.dateMs !== undefined) return c.dateMs ?? undefined;
-  const t = dicomTime(c.text, c.vr, now);
-  const isTime = c.vr === "TM" || (/^\d{2,6}(\.\d+)?$/.test(c.text.replace(/[^0-9.]/g, "")) && c.text.replace(/[^0-9.]/g, "").length !== 8);
-  if (!isTime) c.dateMs = t ?? null;
+  const d = digitsOf(c.text);
+  const timeOfDay = c.timeOfDay || looksLikeTimeOfDay(d);
+  const t = dicomTime(d, timeOfDay, now);
+  if (!timeOfDay) c.dateMs = t ?? null;
   return t;
 }
 
-/** -1, 0, 1, or undefined when the two cannot be ordered. */
+/** -1, 0, 1, or undefined when the two cannot be ordered. Dates as text order as their values do (PS3.5 6.2). */
 function order(a: Cell, b: Cell, now: Date): number | undefined {
   if (a.time !== undefined || b.time !== undefined) {
     const x = a.time ?? timeOf(a, now);
@@ -145,17 +127,13 @@ function order(a: Cell, b: Cell, now: Date): number | undefined {
     if (x === undefined || y === undefined) return undefined;
     return Math.sign(x - y);
   }
-  const numeric = (NUMERIC_VRS.has(a.vr ?? "") || a.vr === "number" || NUMERIC_VRS.has(b.vr ?? "") || b.vr === "number") && a.num !== undefined && b.num !== undefined;
-  if (numeric) return Math.sign(a.num! - b.num!);
-  if (DATE_VRS.has(a.vr ?? "") || DATE_VRS.has(b.vr ?? "")) return a.text < b.text ? -1 : a.text > b.text ? 1 : 0;
+  if ((a.numeric || b.numeric) && a.num !== undefined && b.num !== undefined) return Math.sign(a.num - b.num);
   return a.text < b.text ? -1 : a.text > b.text ? 1 : 0;
 }
 
 function equal(a: Cell, b: Cell, now: Date): boolean {
   if (a.time !== undefined || b.time !== undefined) return order(a, b, now) === 0;
-  if (a.num !== undefined && b.num !== undefined && (a.vr === "number" || b.vr === "number" || NUMERIC_VRS.has(a.vr ?? "") || NUMERIC_VRS.has(b.vr ?? ""))) {
-    return a.num === b.num;
-  }
+  if ((a.numeric || b.numeric) && a.num !== undefined && b.num !== undefined) return a.num === b.num;
   return a.text === b.text;
 }
 
@@ -164,18 +142,87 @@ function any(left: Cell[], right: Cell[], test: (a: Cell, b: Cell) => boolean): 
   return false;
 }
 
-export function compileCondition(c: Condition): Predicate {
+/** A condition's identity: its structure without source positions. */
+export function conditionKey(c: Condition): string {
+  return JSON.stringify(c, (k, v: unknown) => (k === "span" ? undefined : v));
+}
+
+/** Memo slots of the attributes a condition reads (a coercion of one of them makes its result stale). */
+function slotsRead(c: Condition): number[] {
+  const slots = new Set<number>();
+  const visit = (o: Operand) => {
+    if (o.kind === "attribute") slots.add(memoTag(o.path.steps[0]!));
+  };
+  const walk = (x: Condition): void => {
+    if (x.kind === "and" || x.kind === "or") x.items.forEach(walk);
+    else if (x.kind === "not") walk(x.item);
+    else if (x.kind === "compare") [x.left, x.right].forEach(visit);
+    else if (x.kind === "in") [x.operand, ...x.values].forEach(visit);
+    else if (x.kind === "between") [x.operand, x.low, x.high].forEach(visit);
+    else if (x.kind !== "local") visit(x.operand);
+  };
+  walk(c);
+  return [...slots];
+}
+
+/**
+ * Sub-conditions written the same way in several rules of a rule set ("StudyDate between ... and today" in twenty
+ * routing rules): each is compiled once and evaluated at most once per event, its result memoised like a read.
+ */
+export class SharedConditions {
+  private readonly counts = new Map<string, number>();
+  private readonly compiled = new Map<string, Predicate>();
+
+  /** Counts a rule's condition and all its sub-conditions; call for every rule before compiling any. */
+  add(c: Condition): void {
+    const k = conditionKey(c);
+    this.counts.set(k, (this.counts.get(k) ?? 0) + 1);
+    if (c.kind === "and" || c.kind === "or") c.items.forEach((i) => this.add(i));
+    else if (c.kind === "not") this.add(c.item);
+  }
+
+  predicate(c: Condition, compile: () => Predicate): Predicate {
+    const k = conditionKey(c);
+    if ((this.counts.get(k) ?? 0) < 2) return compile();
+    let p = this.compiled.get(k);
+    if (!p) {
+      const raw = compile();
+      const id = memoId(slotsRead(c), `condition:${k}`);
+      p = (ctx) => {
+        const hit = memoGet(ctx, id);
+        if (hit !== undefined) return hit as boolean;
+        const v = raw(ctx);
+        memoSet(ctx, id, v);
+        return v;
+      };
+      this.compiled.set(k, p);
+    }
+    return p;
+  }
+}
+
+export function compileCondition(c: Condition, shared?: SharedConditions): Predicate {
+  return shared ? shared.predicate(c, () => compileOne(c, shared)) : compileOne(c, undefined);
+}
+
+function compileOne(c: Condition, shared: SharedConditions | undefined): Predicate {
   switch (c.kind) {
     case "and": {
-      const items = c.items.map(compileCondition);
-      return (ctx) => items.every((p) => p(ctx));
+      const items = c.items.map((i) => compileCondition(i, shared));
+      return (ctx) => {
+        for (const p of items) if (!p(ctx)) return false;
+        return true;
+      };
     }
     case "or": {
-      const items = c.items.map(compileCondition);
-      return (ctx) => items.some((p) => p(ctx));
+      const items = c.items.map((i) => compileCondition(i, shared));
+      return (ctx) => {
+        for (const p of items) if (p(ctx)) return true;
+        return false;
+      };
     }
     case "not": {
-      const item = compileCondition(c.item);
+      const item = compileCondition(c.item, shared);
       return (ctx) => !item(ctx);
     }
     case "local":
@@ -223,7 +270,10 @@ export function compileCondition(c: Condition): Predicate {
     case "matches": {
       const l = operandGetter(c.operand);
       const re = compileRegex(c.regex.source, c.regex.flags);
-      const test: Predicate = (ctx) => l(ctx).some((a) => re.test(a.text));
+      const test: Predicate = (ctx) => {
+        for (const a of l(ctx)) if (re.test(a.text)) return true;
+        return false;
+      };
       return c.negate ? (ctx) => !test(ctx) : test;
     }
     case "exists":

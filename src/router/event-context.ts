@@ -43,15 +43,19 @@ export function memoTag(step: { tag: number; privateCreator?: string }): number 
 const IDS = new Map<string, number>();
 const IDS_BY_SLOT = new Map<number, number[]>();
 
-export function memoId(slot: number, key: string): number {
-  const k = `${slot}|${key}`;
+/** The id of a value read from the attributes of `slots` (several for a condition reading several attributes). */
+export function memoId(slots: number | readonly number[], key: string): number {
+  const list = typeof slots === "number" ? [slots] : slots;
+  const k = `${list.join(",")}|${key}`;
   let id = IDS.get(k);
   if (id === undefined) {
     id = IDS.size;
     IDS.set(k, id);
-    const l = IDS_BY_SLOT.get(slot) ?? [];
-    l.push(id);
-    IDS_BY_SLOT.set(slot, l);
+    for (const slot of list) {
+      const l = IDS_BY_SLOT.get(slot) ?? [];
+      l.push(id);
+      IDS_BY_SLOT.set(slot, l);
+    }
   }
   return id;
 }

@@ -4,8 +4,8 @@ import { dirname, resolve } from "node:path";
 import type { Action, EventName, Rule, RuleFile, SourceRef } from "../rules/ast.js";
 import { DEFAULT_REJECT_STATUS, REJECT_REASONS } from "../rules/events.js";
 import { valueToString } from "../dicom/dataset.js";
-import { compileCondition, guardOf, operandTexts, type Predicate } from "./conditions.js";
-import { lookupTag } from "../dicom/dictionary.js";
+import { compileCondition, SharedConditions, type Predicate } from "./conditions.js";
+import { guardOf, RuleIndex, type RuleGuard } from "./rule-index.js";
 import { copyAttribute, mapAttribute, removeAttribute, replaceInAttribute, replaceUids, setText, setValues } from "./coerce.js";
 import { memoDrop, memoTag, type EventContext } from "./event-context.js";
 import { loadLookupTable, type LookupTable } from "./lookup-table.js";
@@ -46,8 +46,8 @@ export interface CompiledRule {
   file: string;
   rule: Rule;
   when?: Predicate;
-  /** A cheap pre-test implied by the condition (an equality on a text attribute or field); the index uses it. */
-  guardSpec?: CompiledGuard;
+  /** A cheap necessary conjunct of the condition, for the index. */
+  guard?: RuleGuard;
   steps: Step[];
   /** Memo slots of the attributes the rule's actions change ("all": new UIDs touch many). */
   changes?: Set<number> | "all";
@@ -188,94 +188,22 @@ export function runActions(actions: readonly Action[], event: EventName, ctx: Ev
   for (const a of actions) if (compileAction(a, baseDir, tables, event)(ctx, d, services) === "stop") return "stop";
 }
 
-interface CompiledGuard {
-  /** Identity of the guarded operand ("f:CallingAE", "a:Modality"), its memo slot (fields: none), and values. */
-  key: string;
-  slot?: number;
-  texts: (ctx: EventContext) => string[];
-  values: ReadonlySet<string>;
-}
-
-function compileGuard(rule: Rule): CompiledGuard | undefined {
-  const g = guardOf(rule.condition, (op) => (op.kind === "attribute" && !op.path.steps[op.path.steps.length - 1]!.privateCreator ? lookupTag(op.path.steps[op.path.steps.length - 1]!.tag)?.vr : undefined));
-  if (!g) return undefined;
-  const op = g.operand;
-  if (op.kind === "field") return { key: `f:${op.name}`, texts: operandTexts(op), values: g.values };
-  if (op.kind !== "attribute") return undefined;
-  return { key: `a:${op.path.text}`, slot: memoTag(op.path.steps[0]!), texts: operandTexts(op), values: g.values };
-}
-
-/**
- * Rules of one event with an index on their guards: rules guarded by "X == literal" are looked up by X's value
- * instead of being tried one by one, so hundreds of routing rules cost a few map lookups.
- */
-class EventRules {
-  readonly unguarded: number[] = [];
-  readonly groups = new Map<string, { texts: (ctx: EventContext) => string[]; slot?: number; byValue: Map<string, number[]> }>();
-  readonly guardSlots = new Set<number>();
-
-  constructor(readonly list: CompiledRule[]) {
-    list.forEach((r, i) => {
-      const g = r.guardSpec;
-      if (!g) return void this.unguarded.push(i);
-      let group = this.groups.get(g.key);
-      if (!group) this.groups.set(g.key, (group = { texts: g.texts, slot: g.slot, byValue: new Map() }));
-      if (g.slot !== undefined) this.guardSlots.add(g.slot);
-      for (const v of g.values) {
-        const l = group.byValue.get(v) ?? [];
-        l.push(i);
-        group.byValue.set(v, l);
-      }
-    });
-  }
-
-  /** Indices of the rules worth trying, in order. */
-  candidates(ctx: EventContext): number[] {
-    if (this.groups.size === 0) return this.unguarded;
-    let hits: number[] | undefined;
-    for (const g of this.groups.values()) {
-      for (const t of g.texts(ctx)) {
-        const l = g.byValue.get(t);
-        if (l) (hits ??= []).push(...l);
-      }
-    }
-    if (!hits) return this.unguarded;
-    // Merge two ascending lists (hits sorted first), dropping duplicates.
-    hits.sort((a, b) => a - b);
-    const out: number[] = [];
-    const u = this.unguarded;
-    let i = 0;
-    let j = 0;
-    while (i < u.length || j < hits.length) {
-      const v = j >= hits.length || (i < u.length && u[i]! < hits[j]!) ? u[i++]! : hits[j++]!;
-      if (out.length === 0 || out[out.length - 1] !== v) out.push(v);
-    }
-    return out;
-  }
-
-  /** A rule that changes a guarded attribute makes the candidate list stale. */
-  invalidates(r: CompiledRule): boolean {
-    if (r.changes === "all") return this.guardSlots.size > 0;
-    if (!r.changes) return false;
-    for (const s of r.changes) if (this.guardSlots.has(s)) return true;
-    return false;
-  }
-}
-
 export class RuleSet {
   private readonly byEvent = new Map<EventName, CompiledRule[]>();
   readonly tables = new Map<string, LookupTable>();
 
   /** Compiles files given in evaluation order (name order); throws on what the checker should have caught. */
   constructor(files: readonly RuleFile[]) {
+    const shared = new SharedConditions();
+    for (const f of files) for (const rule of f.rules) if (rule.condition) shared.add(rule.condition);
     for (const f of files) {
       const baseDir = dirname(f.file);
       for (const rule of f.rules) {
         const compiled: CompiledRule = {
           file: f.file,
           rule,
-          when: rule.condition ? compileCondition(rule.condition) : undefined,
-          guardSpec: compileGuard(rule),
+          when: rule.condition ? compileCondition(rule.condition, shared) : undefined,
+          guard: guardOf(rule),
           steps: rule.actions.map((a) => compileAction(a, baseDir, this.tables, rule.event)),
           changes: changedSlots(rule.actions),
         };
@@ -284,10 +212,10 @@ export class RuleSet {
         this.byEvent.set(rule.event, list);
       }
     }
-    for (const [event, list] of this.byEvent) this.indexed.set(event, new EventRules(list));
+    for (const [event, list] of this.byEvent) this.indexed.set(event, new RuleIndex(list));
   }
 
-  private readonly indexed = new Map<EventName, EventRules>();
+  private readonly indexed = new Map<EventName, RuleIndex<CompiledRule>>();
 
   rules(event: EventName): readonly CompiledRule[] {
     return this.byEvent.get(event) ?? [];
@@ -308,16 +236,11 @@ export class RuleSet {
     if (!idx) return decision;
     ctx.memo ??= [];
     const list = idx.list;
-    let picked: number[] | undefined = idx.candidates(ctx);
-    let pos = 0;
+    let picked: Uint8Array | undefined = idx.candidates(ctx);
     for (let i = 0; i < list.length; i++) {
-      if (picked) {
-        // Jump to the next candidate; guards were settled by the index.
-        if (pos >= picked.length) break;
-        i = picked[pos++]!;
-      }
+      // Rules the index ruled out are skipped; guards of the others are implied by their conditions.
+      if (picked && picked[i] === 0) continue;
       const r = list[i]!;
-      // Without the index (a guarded value changed), the condition itself decides; the guard is implied by it.
       if (r.when && !r.when(ctx)) continue;
       decision.matched.push({ file: r.file, line: r.rule.span.start.line, event });
       for (const step of r.steps) {

@@ -153,6 +153,40 @@ test("200 rules give the same decision with and without the guard index", () => 
   }
 });
 
+test("index kinds (equality, private creator, regex tree, shared conditions) give the decision of rules run alone", () => {
+  const kinds = [
+    (i: number) => `on store when (0029,"${["ACME 1.0", "OTHER", "NONE"][i % 3]}",${i % 2 ? "10" : "20"}) exists { forward to P${i} }`,
+    (i: number) => `on store when StudyDescription matches /chest ${i % 7}|contrast ${i}$|^CT Chest w/${i % 2 ? "i" : ""} { forward to R${i} }`,
+    (i: number) => `on store when StudyDate between "20240101" and today and SeriesNumber > ${i % 5} { forward to D${i} }`,
+    (i: number) => `on store when not (Modality in ("MR", "X${i % 4}")) and PatientID matches /^PID-${i % 3}/ { forward to N${i} }`,
+  ];
+  const text = Array.from({ length: 120 }, (_, i) => kinds[i % kinds.length]!(i)).join("\n");
+  const indexed = rules(text);
+  const expected: string[] = [];
+  for (const line of text.split("\n")) expected.push(...run(rules(line), ds()).d.forwards);
+  const got = run(indexed).d.forwards;
+  assert.deepEqual(got, expected);
+  for (const prefix of ["P", "R", "D", "N"]) assert.ok(got.some((f) => f.startsWith(prefix)), `some ${prefix} rule matches`);
+  assert.ok(got.length < 120, "some rules do not match");
+});
+
+test("a coercion by an earlier rule is seen by shared conditions, regex guards and private-creator guards", () => {
+  const r = rules(`on store when StudyDescription matches /contrast/ and Modality == "CT" { forward to BEFORE }
+on store when CallingAE == "CT1" { set (0009,"NEW",10) = "x" }
+on store when (0009,"NEW",10) exists { forward to CREATED }
+on store when CallingAE == "CT1" { set StudyDescription = "protocol 9" }
+on store when StudyDescription matches /contrast/ and Modality == "CT" { forward to STALE }
+on store when StudyDescription matches /protocol 9/ { forward to AFTER }
+on store when StudyDescription matches /protocol 1/ { forward to NEVER1 }
+on store when StudyDescription matches /protocol 2/ { forward to NEVER2 }
+on store when StudyDescription matches /protocol 3/ { forward to NEVER3 }
+on store when StudyDescription matches /protocol 4/ { forward to NEVER4 }
+on store when StudyDescription matches /protocol 5/ { forward to NEVER5 }`);
+  assert.deepEqual(run(r).d.forwards, ["BEFORE", "CREATED", "AFTER"]);
+  // From another AE nothing is coerced: the first shared result stands and the guards rule the rest out.
+  assert.deepEqual(run(r, ds(), "MR1").d.forwards, ["BEFORE", "STALE"]);
+});
+
 test("map through a CSV lookup table: named columns, a default for misses, values kept without one", async () => {
   const { mkdtempSync, writeFileSync } = await import("node:fs");
   const { tmpdir } = await import("node:os");
