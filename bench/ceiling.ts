@@ -18,6 +18,6 @@ export async function durableCeiling(dir: string, count: number, size: number): 
     await rename(tmp, join(dir, "out", `${i}.dcm`));
   }
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-  await rm(dir, { recursive: true, force: true });
+  // The files stay: the caller sets them aside (deleting them now would slow the next run's inode allocation).
   return count / secs;
 }

@@ -1,7 +1,7 @@
 // `npm run bench`: Conduit against DCMTK's storescp on loopback with the same data in the same run, alternating,
 // beside the machine's durable-write ceiling (DESIGN.md section 9). Prints instances/s, MB/s, peak RSS and ratios.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { makeStudy, writeInstance } from "../test/support/dicom-files.js";
@@ -19,12 +19,16 @@ const PARALLEL = 4;
 /** Scenarios to run (comma-separated: single, parallel, big); all by default. */
 const ONLY = new Set((process.env.BENCH_ONLY ?? "single,parallel,big").split(",").map((s) => s.trim()));
 
-async function dataset(): Promise<{ single: string; parallel: string[]; big: string }> {
+/** Instances each receiver gets on one association before it is timed. */
+const WARMUP = 50;
+
+async function dataset(): Promise<{ single: string; parallel: string[]; big: string; warmup: string }> {
   const data = join(ROOT, "data");
   const single = join(data, "single");
   const parallel = Array.from({ length: PARALLEL }, (_, i) => join(data, `parallel-${i}`));
   const big = join(data, "big", "big.dcm");
-  const marker = join(data, `ready-${COUNT}-${BIG_MB}`);
+  const warmup = join(data, "warmup");
+  const marker = join(data, `ready-${COUNT}-${BIG_MB}-w${WARMUP}`);
   if (!existsSync(marker)) {
     await rm(data, { recursive: true, force: true });
     console.log(`generating ${COUNT} CT instances of 512 KB, ${PARALLEL}x${COUNT / PARALLEL} for parallel, and one of ${BIG_MB} MB ...`);
@@ -32,9 +36,10 @@ async function dataset(): Promise<{ single: string; parallel: string[]; big: str
     for (const dir of parallel) await makeStudy(dir, { count: Math.ceil(COUNT / PARALLEL), patientId: "BENCH4", modality: "CT" });
     await mkdir(join(data, "big"), { recursive: true });
     await writeInstance(big, { patientId: "BENCHBIG", pixelBytes: BIG_MB * 1024 * 1024, rows: 1024, columns: 1024 });
+    await makeStudy(warmup, { count: WARMUP, patientId: "WARMUP", modality: "CT" });
     await writeFile(marker, "");
   }
-  return { single, parallel, big };
+  return { single, parallel, big, warmup };
 }
 
 interface Receiver {
@@ -57,7 +62,6 @@ async function peakRss(pid: number): Promise<number> {
 
 async function startConduit(tag: string, durability: string): Promise<Receiver> {
   const dir = join(ROOT, "out", `conduit-${tag}`);
-  await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   const port = await freePort();
   const config = join(dir, "..", `conduit-${tag}.json`);
@@ -95,7 +99,6 @@ async function startConduit(tag: string, durability: string): Promise<Receiver> 
 
 async function startDcmtk(tag: string, fork: boolean): Promise<Receiver> {
   const dir = join(ROOT, "out", `storescp-${tag}`);
-  await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   const s = await startStorescp({ dir, aet: "STORESCP", args: fork ? ["--fork"] : [] });
   return {
@@ -116,9 +119,16 @@ async function send(port: number, dirs: string[]): Promise<number> {
   return secs;
 }
 
-async function measure(rows: Row[], scenario: string, start: () => Promise<Receiver>, dirs: string[], instances: number, mb: number): Promise<void> {
+/**
+ * Every receiver is measured in the same conditions: a server that has been running (one warm-up association
+ * first: Conduit's hot path is compiled by V8 in its first seconds, a cost a long-running server pays once) and a
+ * volume with no dirty pages left by the previous run (sync first).
+ */
+async function measure(rows: Row[], scenario: string, start: () => Promise<Receiver>, dirs: string[], instances: number, mb: number, warmup: string): Promise<void> {
   const rx = await start();
   try {
+    await send(rx.port, [warmup]);
+    await syncVolume();
     const secs = await send(rx.port, dirs);
     rows.push({ scenario, receiver: rx.name, instPerSec: instances / secs, mbPerSec: mb / secs, peakRssMB: await rx.peakRssMB(), seconds: secs });
   } finally {
@@ -126,31 +136,53 @@ async function measure(rows: Row[], scenario: string, start: () => Promise<Recei
   }
 }
 
+async function syncVolume(): Promise<void> {
+  const r = await runTool("sync", []);
+  if (r.code !== 0) throw new Error(`sync failed (${r.code}): ${r.stderr}`);
+}
+
+/**
+ * Output of earlier runs is moved aside, not deleted, until the bench ends: ext4 skips recently freed inodes when
+ * it allocates new ones, so deleting thousands of files just before a run would slow whichever receiver came next.
+ */
+async function setAsideOutput(): Promise<void> {
+  const out = join(ROOT, "out");
+  if (existsSync(out)) await rename(out, join(ROOT, `trash-${Date.now()}`));
+}
+
+async function emptyTrash(): Promise<void> {
+  const { readdir } = await import("node:fs/promises");
+  for (const name of await readdir(ROOT)) if (name.startsWith("trash-")) await rm(join(ROOT, name), { recursive: true, force: true });
+}
+
 async function main(): Promise<void> {
   await mkdir(ROOT, { recursive: true });
+  await emptyTrash();
+  await setAsideOutput();
   const d = await dataset();
   const rows: Row[] = [];
   const singleMB = (COUNT * 512) / 1024;
   const parallelCount = Math.ceil(COUNT / PARALLEL) * PARALLEL;
   for (let round = 1; round <= ROUNDS; round++) {
     console.log(`round ${round}/${ROUNDS}`);
-    const ceiling = await durableCeiling(join(ROOT, "ceiling"), 300, 512 * 1024);
+    await syncVolume();
+    const ceiling = await durableCeiling(join(ROOT, "out", `ceiling-${round}`), 300, 512 * 1024);
     rows.push({ scenario: "ceiling", receiver: "node write+fdatasync+rename", instPerSec: ceiling, mbPerSec: (ceiling * 512) / 1024, peakRssMB: NaN, seconds: NaN });
     if (ONLY.has("single")) {
-      await measure(rows, "1 assoc x 512KB", () => startDcmtk(`s${round}`, false), [d.single], COUNT, singleMB);
-      await measure(rows, "1 assoc x 512KB", () => startConduit(`s${round}`, "fsync"), [d.single], COUNT, singleMB);
-      await measure(rows, "1 assoc x 512KB", () => startConduit(`n${round}`, "none"), [d.single], COUNT, singleMB);
+      await measure(rows, "1 assoc x 512KB", () => startDcmtk(`s${round}`, false), [d.single], COUNT, singleMB, d.warmup);
+      await measure(rows, "1 assoc x 512KB", () => startConduit(`s${round}`, "fsync"), [d.single], COUNT, singleMB, d.warmup);
+      await measure(rows, "1 assoc x 512KB", () => startConduit(`n${round}`, "none"), [d.single], COUNT, singleMB, d.warmup);
     }
     if (ONLY.has("parallel")) {
       const mb = (parallelCount * 512) / 1024;
-      await measure(rows, `${PARALLEL} assoc x 512KB`, () => startDcmtk(`p${round}`, true), d.parallel, parallelCount, mb);
-      await measure(rows, `${PARALLEL} assoc x 512KB`, () => startConduit(`p${round}`, "fsync"), d.parallel, parallelCount, mb);
+      await measure(rows, `${PARALLEL} assoc x 512KB`, () => startDcmtk(`p${round}`, true), d.parallel, parallelCount, mb, d.warmup);
+      await measure(rows, `${PARALLEL} assoc x 512KB`, () => startConduit(`p${round}`, "fsync"), d.parallel, parallelCount, mb, d.warmup);
     }
     if (ONLY.has("big")) {
-      await measure(rows, `1 x ${BIG_MB} MB`, () => startDcmtk(`b${round}`, false), [join(d.big, "..")], 1, BIG_MB);
-      await measure(rows, `1 x ${BIG_MB} MB`, () => startConduit(`b${round}`, "fsync"), [join(d.big, "..")], 1, BIG_MB);
+      await measure(rows, `1 x ${BIG_MB} MB`, () => startDcmtk(`b${round}`, false), [join(d.big, "..")], 1, BIG_MB, d.warmup);
+      await measure(rows, `1 x ${BIG_MB} MB`, () => startConduit(`b${round}`, "fsync"), [join(d.big, "..")], 1, BIG_MB, d.warmup);
     }
-    await rm(join(ROOT, "out"), { recursive: true, force: true });
+    await setAsideOutput();
   }
   printTable(rows);
   // Rule evaluation against the receive rate Conduit reached in this run (1 association, durable).
@@ -160,6 +192,7 @@ async function main(): Promise<void> {
   await benchRules(join(ROOT, "rules"), rate ? 1 / rate : undefined);
   console.log("");
   for (const line of await benchPlugins()) console.log(line);
+  await emptyTrash();
 }
 
 main().catch((err) => {
