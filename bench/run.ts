@@ -1,7 +1,7 @@
 // `npm run bench`: Conduit against DCMTK's storescp on loopback with the same data in the same run, alternating,
 // beside the machine's durable-write ceiling (DESIGN.md section 9). Prints instances/s, MB/s, peak RSS and ratios.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { makeStudy, writeInstance } from "../test/support/dicom-files.js";
@@ -151,7 +151,6 @@ async function setAsideOutput(): Promise<void> {
 }
 
 async function emptyTrash(): Promise<void> {
-  const { readdir } = await import("node:fs/promises");
   for (const name of await readdir(ROOT)) if (name.startsWith("trash-")) await rm(join(ROOT, name), { recursive: true, force: true });
 }
 

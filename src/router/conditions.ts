@@ -21,7 +21,7 @@ interface Cell {
 }
 
 export type Predicate = (ctx: EventContext) => boolean;
-type Getter = (ctx: EventContext) => Cell[];
+type Getter = (ctx: EventContext) => readonly Cell[];
 
 const NUMERIC_VRS = new Set(["DS", "IS", "US", "SS", "UL", "SL", "FL", "FD", "SV", "UV", "number"]);
 
@@ -48,7 +48,7 @@ function operandGetter(op: Operand): Getter {
     case "relative-time": {
       const key = memoId(-1, `${op.base}:${op.offsetMs}`);
       return (ctx) => {
-        const hit = memoGet(ctx, key) as Cell[] | undefined;
+        const hit = memoGet(ctx, key) as readonly Cell[] | undefined;
         if (hit) return hit;
         const base = new Date(ctx.now);
         if (op.base === "today") base.setHours(0, 0, 0, 0);
@@ -61,12 +61,12 @@ function operandGetter(op: Operand): Getter {
     case "attribute": {
       const key = memoId(memoTag(op.path.steps[0]!), op.path.text);
       return (ctx) => {
-        const hit = memoGet(ctx, key) as Cell[] | undefined;
+        const hit = memoGet(ctx, key) as readonly Cell[] | undefined;
         if (hit) return hit;
-        if (!ctx.dataset) return EMPTY_CELLS as Cell[];
-        let cells: Cell[] = [];
-        for (const el of resolveElements(ctx.dataset, op.path)) for (const v of el.Value ?? []) cells.push(cell(v, el.vr));
-        if (cells.length === 0) cells = EMPTY_CELLS as Cell[];
+        if (!ctx.dataset) return EMPTY_CELLS;
+        const read: Cell[] = [];
+        for (const el of resolveElements(ctx.dataset, op.path)) for (const v of el.Value ?? []) read.push(cell(v, el.vr));
+        const cells = read.length > 0 ? read : EMPTY_CELLS;
         memoSet(ctx, key, cells);
         return cells;
       };
@@ -137,7 +137,7 @@ function equal(a: Cell, b: Cell, now: Date): boolean {
   return a.text === b.text;
 }
 
-function any(left: Cell[], right: Cell[], test: (a: Cell, b: Cell) => boolean): boolean {
+function any(left: readonly Cell[], right: readonly Cell[], test: (a: Cell, b: Cell) => boolean): boolean {
   for (const a of left) for (const b of right) if (test(a, b)) return true;
   return false;
 }

@@ -91,9 +91,7 @@ interface Group {
   texts: (ctx: EventContext) => string[];
   /** Lookup guards: rule indices by accepted text. */
   byValue?: Map<string, number[]>;
-  /** Regex guards: the rules and their patterns (same operand and flags), then the tree built from them. */
-  patterns?: Array<{ rule: number; source: string }>;
-  flags?: string;
+  /** Regex guards (same operand and flags): the tree of their patterns. */
   tree?: RegexNode;
 }
 
@@ -111,6 +109,7 @@ export class RuleIndex<R extends { guard?: RuleGuard; changes?: Set<number> | "a
 
   constructor(readonly list: readonly R[]) {
     this.unguarded = new Uint8Array(list.length);
+    const patterns = new Map<Group, { flags: string; list: Array<{ rule: number; source: string }> }>();
     list.forEach((r, i) => {
       const g = r.guard;
       if (!g) return void (this.unguarded[i] = 1);
@@ -125,11 +124,12 @@ export class RuleIndex<R extends { guard?: RuleGuard; changes?: Set<number> | "a
           group.byValue.set(v, l);
         }
       } else if (g.regex) {
-        (group.patterns ??= []).push({ rule: i, source: g.regex.source });
-        group.flags = g.regex.flags;
+        const p = patterns.get(group) ?? { flags: g.regex.flags, list: [] };
+        p.list.push({ rule: i, source: g.regex.source });
+        patterns.set(group, p);
       }
     });
-    for (const group of this.groups.values()) if (group.patterns) group.tree = regexTree(group.patterns, group.flags ?? "");
+    for (const [group, p] of patterns) group.tree = regexTree(p.list, p.flags);
   }
 
   /** A mask over `list`: 1 for the rules worth trying. Read-only; a fresh one per call when a guard can hold. */
