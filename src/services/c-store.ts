@@ -129,6 +129,7 @@ export function handleStore(ctx: ServiceContext, msg: IncomingMessage, link: Dim
   const file = new IncomingFile({
     tempPath: spare?.path ?? ctx.storage.tempPath(ctx.storage.root, `${ctx.association.id}-${cmd.MessageID ?? 0}`),
     fd: spare?.fd,
+    prefilled: spare?.prefilled,
     syntax: encodingOf(msg.context.transferSyntax),
     durable: ctx.storage.durability !== "none",
     flow: link.flow,
@@ -163,6 +164,7 @@ async function receiveAndStore(ctx: ServiceContext, msg: IncomingMessage, file: 
     if ((err as { code?: string }).code === "DICOM_PARSE") return { status: Status.CannotUnderstand, comment: errorMessage(err) };
     return { status: Status.OutOfResources, comment: `cannot write the object: ${errorMessage(err)}` };
   }
+  ctx.storage.noteFileSize(received.size);
   if (plan.outcome || !plan.ds || !plan.decision) {
     await file.discard();
     return plan.outcome ?? { status: Status.ProcessingFailure, comment: "no decision was made for the object" };

@@ -3,7 +3,7 @@
 // writes as it arrives. Nothing is buffered whole. Writes happen on the event loop (a page-cache copy of a PDV is
 // cheaper than a thread-pool round trip); large objects are synced as they arrive and the socket pauses while
 // that sync is behind.
-import { fdatasync, openSync, unlink, writevSync } from "node:fs";
+import { fdatasync, ftruncateSync, openSync, unlink, writevSync } from "node:fs";
 import { deflateRawSync, inflateRawSync } from "node:zlib";
 import { conduitError, errorMessage } from "../errors.js";
 import { HeaderScanner, type ScanResult } from "../dicom/header-scanner.js";
@@ -27,6 +27,8 @@ export interface IncomingFileOptions {
   tempPath: string;
   /** An already open descriptor on tempPath (from the storage area's spares); opened here otherwise. */
   fd?: number;
+  /** Bytes of zeros the spare already holds from offset 0: overwritten, and cut off when the object is shorter. */
+  prefilled?: number;
   syntax: TransferSyntax;
   flow: Flow;
   decide: HeaderDecider;
@@ -119,6 +121,7 @@ export class IncomingFile implements DataSink {
     }
     // The tail goes to disk now, and its sync starts at once: it runs while the caller indexes the object.
     if (this.pendingBytes > 0 && !this.error && !this.aborted) this.writeOut();
+    this.cutPrefill();
     this.syncEarlyAtEnd();
     this.endResolve();
   }
@@ -255,6 +258,17 @@ export class IncomingFile implements DataSink {
     }
     this.position += bytes;
     this.maybeSyncEarly();
+  }
+
+  /** A prefilled spare longer than the object is cut to the object's length (a cheap truncate within a block). */
+  private cutPrefill(): void {
+    const prefilled = this.opts.prefilled ?? 0;
+    if (prefilled <= this.position || this.fd === null || this.error || this.aborted || this.dropped) return;
+    try {
+      ftruncateSync(this.fd, this.position);
+    } catch (err) {
+      this.fail(err as Error);
+    }
   }
 
   /** When durable, starts the sync of a completely written file unless one covering it is under way. */

@@ -7,7 +7,7 @@ import { errorMessage } from "../errors.js";
 import type { ServerParts } from "../services/context.js";
 import { placeByLayout } from "./layout.js";
 import { readStoredHeader } from "./stored-file.js";
-import { SPOOL_DIR_NAME, TEMP_DIR_NAME } from "./storage-area.js";
+import { isPrefilledTemp, SPOOL_DIR_NAME, TEMP_DIR_NAME } from "./storage-area.js";
 
 export interface ReconcileSummary {
   indexed: number;
@@ -89,6 +89,8 @@ async function sweepTemp(parts: ServerParts, root: string, summary: ReconcileSum
   for (const name of names) {
     const tmp = join(dir, name);
     try {
+      // Zeros written ahead fill the rest of a prefilled file: a transfer cut short there would look complete.
+      if (isPrefilledTemp(name)) throw new Error("prefilled temporary file: completeness cannot be verified");
       const h = await readStoredHeader(tmp, { verify: true });
       const sopClassUid = h.dataset.string("SOPClassUID") ?? h.meta.mediaStorageSopClassUid;
       const uid = h.dataset.string("SOPInstanceUID") ?? h.meta.mediaStorageSopInstanceUid;

@@ -1,6 +1,6 @@
 // The storage volume: roots, temporary files, free-space and quota checks, and the durable commit
 // (write, fdatasync, atomic rename; DESIGN.md section 7).
-import { closeSync, mkdirSync, open as openFd, renameSync } from "node:fs";
+import { closeSync, fdatasync, ftruncate, mkdirSync, open as openFd, renameSync, write as writeFd } from "node:fs";
 import { open, statfs, unlink } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { randomBytes } from "node:crypto";
@@ -11,12 +11,21 @@ import { safeComponent } from "./sanitize.js";
 export type Durability = Config["storage"]["durability"];
 
 export const TEMP_DIR_NAME = ".incoming";
+/** Names of temporary files prefilled with zeros start so: after a crash their length proves nothing. */
+const PREFILLED_PREFIX = "prefilled";
+
+/** A temporary file that held zeros beyond what was received: never adopted as complete at start-up. */
+export function isPrefilledTemp(name: string): boolean {
+  return name.startsWith(`${PREFILLED_PREFIX}-`);
+}
 /** Objects a rule does not keep wait here for their forwards (pure router). */
 export const SPOOL_DIR_NAME = ".spool";
 
 export interface TempFile {
   path: string;
   fd: number;
+  /** Bytes of zeros already written (and, when durable, synced) from offset 0: overwritten in place. */
+  prefilled: number;
 }
 
 /** A completely written temporary file, ready to become a stored object. */
@@ -30,6 +39,13 @@ export interface WrittenFile {
 
 /** Temporary files opened ahead of need: a C-STORE can start writing the moment its first PDV arrives. */
 const SPARE_TEMP_FILES = 4;
+/** Spares are prefilled to the size of recent objects only for objects at least this large... */
+const PREFILL_MIN = 64 * 1024;
+/** ...and at most this much. */
+const PREFILL_MAX = 4 * 1024 * 1024;
+/** Sizes of the last objects received: a spare is prefilled to the smallest of them (rounded up to a block). */
+const RECENT_SIZES = 4;
+const BLOCK = 4096;
 
 export class StorageArea {
   private readonly spares = new Map<string, TempFile[]>();
@@ -41,6 +57,8 @@ export class StorageArea {
   private freeCache: { at: number; bytes: number } | null = null;
   private readonly tempPrefix = randomBytes(6).toString("hex");
   private tempCounter = 0;
+  private readonly recentSizes: number[] = [];
+  private zeros: Buffer | null = null;
 
   constructor(private readonly storage: Config["storage"]) {
     this.root = resolve(storage.root);
@@ -66,8 +84,26 @@ export class StorageArea {
   takeTemp(root: string): TempFile | undefined {
     const list = this.spares.get(root);
     const t = list?.pop();
-    setImmediate(() => this.refill(root));
+    // Spares are normally replaced after a commit's sync, while the disk is idle; a short pool refills at once.
+    if (!list || list.length < SPARE_TEMP_FILES / 2) setImmediate(() => this.refill(root));
     return t;
+  }
+
+  /**
+   * Records the size of a received file: spares are then prefilled to the smallest recent size, so that a series of
+   * similar objects (a CT or MR series) overwrites blocks that are already allocated, in pages already cached.
+   */
+  noteFileSize(bytes: number): void {
+    this.recentSizes.push(bytes);
+    if (this.recentSizes.length > RECENT_SIZES) this.recentSizes.shift();
+  }
+
+  /** Bytes to prefill the next spare with: 0 until a few objects large enough were seen. */
+  private prefillTarget(): number {
+    if (this.recentSizes.length < 2) return 0;
+    const least = Math.min(...this.recentSizes);
+    if (least < PREFILL_MIN) return 0;
+    return Math.min(PREFILL_MAX, Math.ceil(least / BLOCK) * BLOCK);
   }
 
   private refill(root: string): void {
@@ -76,17 +112,39 @@ export class StorageArea {
     this.spares.set(root, list);
     if (list.length >= SPARE_TEMP_FILES) return;
     this.refilling.add(root);
-    const path = this.tempPath(root, "spare");
+    const target = this.prefillTarget();
+    const path = this.tempPath(root, target > 0 ? PREFILLED_PREFIX : "spare");
     openFd(path, "w", (err, fd) => {
-      this.refilling.delete(root);
-      if (err) return;
-      if (this.closed) {
-        closeQuietly(fd);
-        void unlink(path).catch(() => {});
+      if (err) {
+        this.refilling.delete(root);
         return;
       }
-      list.push({ path, fd });
-      if (list.length < SPARE_TEMP_FILES) this.refill(root);
+      this.prefill(fd, target, (prefilled) => {
+        this.refilling.delete(root);
+        if (this.closed) {
+          closeQuietly(fd);
+          void unlink(path).catch(() => {});
+          return;
+        }
+        list.push({ path, fd, prefilled });
+        if (list.length < SPARE_TEMP_FILES) this.refill(root);
+      });
+    });
+  }
+
+  /**
+   * Writes `bytes` zeros into a new spare on the thread pool and, when durable, syncs them: the object that later
+   * overwrites them neither allocates page-cache pages nor disk blocks, and its own fdatasync has only data and the
+   * inode left to write. On any failure (a full disk) the spare is emptied and used as a plain file.
+   */
+  private prefill(fd: number, bytes: number, done: (prefilled: number) => void): void {
+    if (bytes <= 0) return done(0);
+    if (!this.zeros || this.zeros.length < bytes) this.zeros = Buffer.alloc(bytes);
+    const plain = (): void => ftruncate(fd, 0, () => done(0));
+    writeFd(fd, this.zeros, 0, bytes, 0, (err, written) => {
+      if (err || written !== bytes) return plain();
+      if (this.storage.durability === "none") return done(bytes);
+      fdatasync(fd, (e) => (e ? plain() : done(bytes)));
     });
   }
 
@@ -150,6 +208,8 @@ export class StorageArea {
     const dir = dirname(finalPath);
     try {
       if (this.storage.durability !== "none") await file.sync();
+      // The object's own sync is done: the disk has time for the next spare's prefill until the next object ends.
+      setImmediate(() => this.refill(dirname(dirname(tempPath))));
       // Metadata operations of a few microseconds: direct calls beat a thread-pool round trip.
       if (!this.knownDirs.has(dir)) {
         mkdirSync(dir, { recursive: true });

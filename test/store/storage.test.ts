@@ -4,15 +4,16 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { execFileSync, spawn } from "node:child_process";
-import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
-import { readPixelData, writeInstance, newUid } from "../support/dicom-files.js";
+import { datasetOffset, readPixelData, writeInstance, newUid } from "../support/dicom-files.js";
 import { startConduit, storedFiles, tempFiles } from "../support/conduit.js";
 import { registerCleanup, runCleanups, tmpDir } from "../support/tmp.js";
 import { Client } from "../../src/client.js";
 import { storeFiles } from "../../src/services/c-store-scu.js";
 import { Catalog } from "../../src/catalog/catalog.js";
 import { readFileMeta } from "../../src/dicom/part10.js";
+import { until } from "../support/wait.js";
 
 after(runCleanups);
 
@@ -144,6 +145,59 @@ test("hostile values in path components are sanitised: no traversal, separators,
   }
   assert.ok(!existsSync(join(c.root, "..", "etc")));
   assert.ok(files.some((f) => f.startsWith("_CON/")));
+});
+
+/** Sizes of the spares in .incoming that were prefilled with zeros (named "prefilled-..."). */
+async function prefilledSpares(root: string): Promise<number[]> {
+  const names = (await readdir(join(root, ".incoming"))).filter((n) => n.startsWith("prefilled-"));
+  const sizes = await Promise.all(names.map((n) => stat(join(root, ".incoming", n)).then((s) => s.size, () => -1)));
+  return sizes.filter((n) => n > 0);
+}
+
+test("spares prefilled to recent objects' size: objects shorter and longer than the zeros are stored byte for byte", async () => {
+  const c = await startConduit();
+  const dir = await tmpDir("prefill");
+  const kb = [200, 200, 200, 120, 200, 260];
+  const insts = [];
+  for (const [i, k] of kb.entries()) insts.push(await writeInstance(join(dir, `${i}.dcm`), { pixelBytes: k * 1024, pixelSeed: i + 1 }));
+  const fileSizes: number[] = [];
+  for (const [i, inst] of insts.entries()) {
+    if (i >= 2) {
+      // From the third object on, a spare holds zeros to the smallest recent size, rounded up to a 4 KB block.
+      const want = Math.ceil(Math.min(...fileSizes.slice(-4)) / 4096) * 4096;
+      await until(`a spare prefilled to ${want} bytes`, async () => (await prefilledSpares(c.root)).includes(want));
+    }
+    assert.equal((await send(c.port, [inst.path])).results[0]?.status, 0);
+    const row = c.server.catalog.getInstance(inst.sopInstanceUid)!;
+    fileSizes.push(row.size);
+    const stored = join(c.root, row.path);
+    const got = await readFile(stored);
+    const sent = await readFile(inst.path);
+    // The data set as sent, with nothing after it: no zeros of the prefill are left at the end.
+    assert.deepEqual(got.subarray(await datasetOffset(stored)), sent.subarray(await datasetOffset(inst.path)), `object ${i} (${kb[i]} KB)`);
+    assert.equal(got.length, row.size);
+  }
+  assert.ok(fileSizes[3]! < fileSizes[2]! && fileSizes[5]! > fileSizes[4]!);
+  assert.deepEqual(await tempFiles(c.root), []);
+  await c.close();
+  assert.deepEqual(await prefilledSpares(c.root), [], "spares are removed at close");
+});
+
+test("a prefilled temporary file left by a crash is never adopted, even when its data set looks complete", async () => {
+  const root = await tmpDir("reconcile-prefilled");
+  const src = await tmpDir("reconcile-prefilled-src");
+  const c = await startConduit({ storage: { root } });
+  c.server.catalog.close();
+  const inst = await writeInstance(join(src, "cut.dcm"), { pixelBytes: 8192, patientId: "P1" });
+  // What a cut transfer leaves in a prefilled spare: the start of the object, then the zeros written ahead.
+  const bytes = await readFile(inst.path);
+  const cut = Buffer.alloc(bytes.length);
+  bytes.copy(cut, 0, 0, bytes.length - 4096);
+  await writeFile(join(root, ".incoming", "prefilled-crash1.part"), cut);
+  const d = await startConduit({ storage: { root } });
+  assert.equal(d.server.catalog.getInstance(inst.sopInstanceUid), undefined);
+  assert.deepEqual(await readdir(join(root, ".incoming")).then((n) => n.filter((x) => x.includes("crash"))), []);
+  await d.close();
 });
 
 test("start-up after an unclean stop: files not in the catalog are indexed, complete temp files adopted, partial ones removed", async () => {

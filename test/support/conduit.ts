@@ -1,6 +1,7 @@
 // Starting an in-process Conduit server for tests: 127.0.0.1, port 0, a fresh storage root, silent logs.
 import { join } from "node:path";
-import { readdir, stat } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
+import { isPrefilledTemp } from "../../src/store/storage-area.js";
 import { Server } from "../../src/server.js";
 import type { ConfigInput } from "../../src/config/schema.js";
 import { silentLogger } from "../../src/log/logger.js";
@@ -56,7 +57,10 @@ export async function tempFiles(root: string): Promise<string[]> {
   const out: string[] = [];
   for (const n of names) {
     const s = await stat(join(root, ".incoming", n)).catch(() => null);
-    if (s && s.size > 0) out.push(n);
+    if (!s || s.size === 0) continue;
+    // A spare prefilled with zeros waits for the next object; one holding any data is a leftover.
+    if (isPrefilledTemp(n) && !(await readFile(join(root, ".incoming", n)).catch(() => Buffer.alloc(1, 1))).some((b) => b !== 0)) continue;
+    out.push(n);
   }
   return out;
 }
