@@ -12,6 +12,7 @@ import { registerCleanup, runCleanups, tmpDir } from "../support/tmp.js";
 import { Client } from "../../src/client.js";
 import { storeFiles } from "../../src/services/c-store-scu.js";
 import { Catalog } from "../../src/catalog/catalog.js";
+import { isPrefilledTemp } from "../../src/store/storage-area.js";
 import { readFileMeta } from "../../src/dicom/part10.js";
 import { until } from "../support/wait.js";
 
@@ -149,7 +150,7 @@ test("hostile values in path components are sanitised: no traversal, separators,
 
 /** Sizes of the spares in .incoming that were prefilled with zeros (named "prefilled-..."). */
 async function prefilledSpares(root: string): Promise<number[]> {
-  const names = (await readdir(join(root, ".incoming"))).filter((n) => n.startsWith("prefilled-"));
+  const names = (await readdir(join(root, ".incoming"))).filter(isPrefilledTemp);
   const sizes = await Promise.all(names.map((n) => stat(join(root, ".incoming", n)).then((s) => s.size, () => -1)));
   return sizes.filter((n) => n > 0);
 }
