@@ -7,6 +7,8 @@ export interface Row {
   mbPerSec: number;
   peakRssMB: number;
   seconds: number;
+  /** CPU per instance (ms) of the receiver (with its forks and kernel work) and of the senders; machine busy 0..1. */
+  cpu?: { receiverMs: number; senderMs: number; busy: number };
 }
 
 function median(xs: number[]): number {
@@ -19,19 +21,29 @@ function median(xs: number[]): number {
 const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : "-");
 
 export function printTable(rows: Row[]): void {
-  const ceiling = median(rows.filter((r) => r.scenario === "ceiling").map((r) => r.instPerSec));
-  console.log(`\ndurable ceiling (write+fdatasync+rename, 512 KB): ${fmt(ceiling, 0)} files/s (median of rounds: ${rows.filter((r) => r.scenario === "ceiling").map((r) => fmt(r.instPerSec, 0)).join(", ")})\n`);
-  const scenarios = [...new Set(rows.filter((r) => r.scenario !== "ceiling").map((r) => r.scenario))];
-  const header = ["scenario", "receiver", "inst/s", "MB/s", "peak RSS MB", "vs storescp", "vs ceiling", "per round inst/s"];
+  const ceilings = [...new Set(rows.filter((r) => r.scenario.startsWith("ceiling")).map((r) => r.scenario))];
+  const ceilingOf = (name: string) => median(rows.filter((r) => r.scenario === name).map((r) => r.instPerSec));
+  console.log("");
+  for (const c of ceilings) {
+    const loops = c === "ceiling" ? "" : `, ${c.slice("ceiling x".length)} loops at once`;
+    console.log(`durable ${c} (write+fdatasync+rename, 512 KB${loops}): ${fmt(ceilingOf(c), 0)} files/s (median of rounds: ${rows.filter((r) => r.scenario === c).map((r) => fmt(r.instPerSec, 0)).join(", ")})`);
+  }
+  console.log("");
+  const scenarios = [...new Set(rows.filter((r) => !r.scenario.startsWith("ceiling")).map((r) => r.scenario))];
+  const header = ["scenario", "receiver", "inst/s", "MB/s", "peak RSS MB", "vs storescp", "vs ceiling", "CPU ms/inst rx / tx", "busy", "per round inst/s"];
   const lines: string[][] = [header];
   for (const s of scenarios) {
     const inScenario = rows.filter((r) => r.scenario === s);
     const receivers = [...new Set(inScenario.map((r) => r.receiver))];
     const baseline = median(inScenario.filter((r) => r.receiver.startsWith("storescp")).map((r) => r.instPerSec));
+    // Parallel associations are compared with the ceiling of as many parallel loops.
+    const par = /^(\d+) assoc/.exec(s);
+    const ceiling = ceilingOf(par && par[1] !== "1" ? `ceiling x${par[1]}` : "ceiling");
     for (const rx of receivers) {
       const mine = inScenario.filter((r) => r.receiver === rx);
       const ips = median(mine.map((r) => r.instPerSec));
       const small = s.includes("512KB");
+      const cpu = (k: "receiverMs" | "senderMs") => median(mine.map((r) => r.cpu?.[k] ?? NaN));
       lines.push([
         s,
         rx,
@@ -40,10 +52,14 @@ export function printTable(rows: Row[]): void {
         fmt(Math.max(...mine.map((r) => r.peakRssMB))),
         rx.startsWith("storescp") ? "1.00x" : `${fmt(ips / baseline, 2)}x`,
         small && !rx.startsWith("storescp") ? `${fmt(ips / ceiling, 2)}x` : "",
+        small ? `${fmt(cpu("receiverMs"), 2)} / ${fmt(cpu("senderMs"), 2)}` : "",
+        `${fmt(100 * median(mine.map((r) => r.cpu?.busy ?? NaN)), 0)}%`,
         mine.map((r) => fmt(r.instPerSec)).join(" / "),
       ]);
     }
   }
   const widths = header.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
   for (const l of lines) console.log(l.map((c, i) => c.padEnd(widths[i]!)).join("  "));
+  console.log("\nCPU: the receiver's figure is the machine's busy time minus the senders' (storescu) and this process's;");
+  console.log("it includes the kernel's work for the receiver (page cache, writeback) and any processes it forked.");
 }

@@ -110,6 +110,28 @@ async function startDcmtk(tag: string, fork: boolean): Promise<Receiver> {
   };
 }
 
+/** CPU time so far, in ms: the whole machine (busy and in all), and this process's reaped children (the senders). */
+interface CpuSnapshot {
+  busyMs: number;
+  totalMs: number;
+  childrenMs: number;
+  selfMs: number;
+}
+
+/** USER_HZ as Linux reports /proc times (100 on every architecture Node supports). */
+const TICK_MS = 10;
+
+async function cpuSnapshot(): Promise<CpuSnapshot> {
+  const stat = (await readFile("/proc/stat", "utf8")).split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = stat;
+  const total = user + nice + system + idle + iowait + irq + softirq + steal;
+  // Fields 16 and 17 of /proc/self/stat (after the command name): CPU of children already waited for.
+  const self = (await readFile("/proc/self/stat", "utf8")).split(") ")[1]!.split(" ");
+  const children = Number(self[14]) + Number(self[15]);
+  const u = process.cpuUsage();
+  return { busyMs: (total - idle - iowait) * TICK_MS, totalMs: total * TICK_MS, childrenMs: children * TICK_MS, selfMs: (u.user + u.system) / 1000 };
+}
+
 /** Sends folders with storescu (one association per folder, all at once); returns seconds. */
 async function send(port: number, dirs: string[]): Promise<number> {
   const t0 = process.hrtime.bigint();
@@ -129,8 +151,22 @@ async function measure(rows: Row[], scenario: string, start: () => Promise<Recei
   try {
     await send(rx.port, [warmup]);
     await syncVolume();
+    const c0 = await cpuSnapshot();
     const secs = await send(rx.port, dirs);
-    rows.push({ scenario, receiver: rx.name, instPerSec: instances / secs, mbPerSec: mb / secs, peakRssMB: await rx.peakRssMB(), seconds: secs });
+    const c1 = await cpuSnapshot();
+    // The senders are this process's children, reaped when send() returns; the receiver (with any processes it
+    // forked) and the kernel's work for it are the rest of the machine's busy time.
+    const senders = c1.childrenMs - c0.childrenMs;
+    const receiver = c1.busyMs - c0.busyMs - senders - (c1.selfMs - c0.selfMs);
+    rows.push({
+      scenario,
+      receiver: rx.name,
+      instPerSec: instances / secs,
+      mbPerSec: mb / secs,
+      peakRssMB: await rx.peakRssMB(),
+      seconds: secs,
+      cpu: { receiverMs: receiver / instances, senderMs: senders / instances, busy: (c1.busyMs - c0.busyMs) / (c1.totalMs - c0.totalMs) },
+    });
   } finally {
     await rx.stop();
   }
@@ -167,6 +203,10 @@ async function main(): Promise<void> {
     await syncVolume();
     const ceiling = await durableCeiling(join(ROOT, "out", `ceiling-${round}`), 300, 512 * 1024);
     rows.push({ scenario: "ceiling", receiver: "node write+fdatasync+rename", instPerSec: ceiling, mbPerSec: (ceiling * 512) / 1024, peakRssMB: NaN, seconds: NaN });
+    if (ONLY.has("parallel")) {
+      const par = await durableCeiling(join(ROOT, "out", `ceiling-x${PARALLEL}-${round}`), 300, 512 * 1024, PARALLEL);
+      rows.push({ scenario: `ceiling x${PARALLEL}`, receiver: `${PARALLEL} node loops`, instPerSec: par, mbPerSec: (par * 512) / 1024, peakRssMB: NaN, seconds: NaN });
+    }
     if (ONLY.has("single")) {
       await measure(rows, "1 assoc x 512KB", () => startDcmtk(`s${round}`, false), [d.single], COUNT, singleMB, d.warmup);
       await measure(rows, "1 assoc x 512KB", () => startConduit(`s${round}`, "fsync"), [d.single], COUNT, singleMB, d.warmup);
