@@ -137,9 +137,9 @@ async function cpuSnapshot(): Promise<CpuSnapshot> {
   const stat = (await readFile("/proc/stat", "utf8")).split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
   const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = stat;
   const total = user + nice + system + idle + iowait + irq + softirq + steal;
-  // Fields 16 and 17 of /proc/self/stat (after the command name): CPU of children already waited for.
+  // Fields 16 and 17 of /proc/self/stat (cutime, cstime; index 13 and 14 after "pid (comm) "): reaped children.
   const self = (await readFile("/proc/self/stat", "utf8")).split(") ")[1]!.split(" ");
-  const children = Number(self[14]) + Number(self[15]);
+  const children = Number(self[13]) + Number(self[14]);
   const u = process.cpuUsage();
   return { busyMs: (total - idle - iowait) * TICK_MS, totalMs: total * TICK_MS, childrenMs: children * TICK_MS, selfMs: (u.user + u.system) / 1000 };
 }
