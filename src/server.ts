@@ -1,10 +1,9 @@
 // The DICOM server: listener, acceptor policy, per-association DIMSE routing to the services, the router with
 // its rules generation (hot-reloaded), storage, catalog and the forwarding outbox.
 import type { Socket } from "node:net";
-import { join } from "node:path";
 import type { Logger } from "pino";
 import { Catalog } from "./catalog/catalog.js";
-import { parseConfig } from "./config/load.js";
+import { catalogFileOf, parseConfig } from "./config/load.js";
 import type { Config, ConfigInput } from "./config/schema.js";
 import { CommandField, NO_DATA_SET } from "./dimse/command.js";
 import { DimseLink } from "./dimse/dimse-link.js";
@@ -85,7 +84,7 @@ export class Server {
     const log = options.logger ?? createLogger({ level: config.log.level });
     const storage = new StorageArea(config.storage);
     // The catalog opens first: plugins of the first generation keep their key-value data in it.
-    const catalog = Catalog.open(config.catalog.path ?? join(storage.root, "conduit.db"));
+    const catalog = Catalog.open(catalogFileOf(config));
     const abandon = async () => {
       catalog.close();
       await storage.close();

@@ -1,11 +1,10 @@
 // `conduit queue list|retry|purge`: the forwarding outbox seen from the command line, filtered by destination
 // and state; works on the catalog database whether or not the server runs (SQLite WAL allows both).
 import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
 import Database from "better-sqlite3";
 import type { Command } from "commander";
 import { migrate } from "../catalog/schema.js";
-import { loadConfig } from "../config/load.js";
+import { catalogFileOf, loadConfig } from "../config/load.js";
 import { JobStore, removeSpoolCopies, type JobFilter, type JobRow, type JobState } from "../outbox/job-store.js";
 
 export interface QueueIo {
@@ -29,8 +28,7 @@ const STDIO: QueueIo = { out: process.stdout, err: process.stderr, setExit: (cod
 
 /** The catalog the server would use for this config and --data (its default: conduit.db under the storage root). */
 export function catalogFile(o: { config?: string; data?: string }): string {
-  const config = loadConfig(o.config, o.data ? { storage: { root: o.data } } : {});
-  return config.catalog.path ?? join(resolve(config.storage.root), "conduit.db");
+  return catalogFileOf(loadConfig(o.config, o.data ? { storage: { root: o.data } } : {}));
 }
 
 function open(o: QueueOptions): JobStore {

@@ -3,14 +3,14 @@
 import { statSync } from "node:fs";
 import { isAbsolute, relative } from "node:path";
 import type { Command } from "commander";
-import { loadConfig } from "../config/load.js";
+import { catalogFileOf, loadConfig } from "../config/load.js";
 import type { Config } from "../config/schema.js";
 import { DataSet, valueToString } from "../dicom/dataset.js";
 import { keywordOf } from "../dicom/dictionary.js";
 import { buildGeneration, disabledPlugins, listRuleFiles, loadRuleFiles } from "../router/generation.js";
 import Database from "better-sqlite3";
 import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { decideEvent } from "../router/router.js";
 import { checkPlugins, listPluginFiles } from "../plugins/index.js";
 import { silentLogger } from "../log/logger.js";
@@ -44,7 +44,7 @@ function filesOf(paths: string[], config: Config): { rules: string[]; plugins: s
 
 /** Plugins a running (or the last) server disabled after repeated failures, as warnings on their files. */
 function disabledByServer(config: Config, pluginFiles: string[]): Diagnostic[] {
-  const file = config.catalog.path ?? join(resolve(config.storage.root), "conduit.db");
+  const file = catalogFileOf(config);
   if (!existsSync(file)) return [];
   let db: Database.Database | undefined;
   try {

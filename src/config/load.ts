@@ -1,6 +1,6 @@
 // Loading and validating configuration: a JSON file and/or overrides, every problem reported with its path.
 import { readFileSync } from "node:fs";
-import { dirname, isAbsolute, resolve } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { conduitError, errorMessage } from "../errors.js";
 import { transferSyntax, transferSyntaxByKeyword } from "../dicom/transfer-syntax.js";
 import { ConfigSchema, type Config, type ConfigInput } from "./schema.js";
@@ -48,6 +48,11 @@ export function parseConfig(input: unknown, source = "config"): Config {
     throw conduitError("CONFIG_INVALID", `\n${formatProblems(source, problems)}`, { problems });
   }
   return config;
+}
+
+/** The catalog file a config names: its own path, or conduit.db under the storage root. */
+export function catalogFileOf(config: Config): string {
+  return config.catalog.path ?? join(resolve(config.storage.root), "conduit.db");
 }
 
 /** Reads a JSON config file (or none: embedded defaults) and applies command-line overrides on top. */
