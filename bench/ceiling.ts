@@ -28,3 +28,29 @@ export async function durableCeiling(dir: string, count: number, size: number, p
   // The files stay: the caller sets them aside (deleting them now would slow the next run's inode allocation).
   return count / secs;
 }
+
+/**
+ * Milliseconds of the smallest fdatasync a durable receiver pays after an object's last byte: `size` bytes
+ * overwritten in a file whose blocks are already allocated and synced (no metadata to journal), then synced. The
+ * median over `count` such syncs.
+ */
+export async function flushFloor(dir: string, count: number, size: number): Promise<number> {
+  await mkdir(dir, { recursive: true });
+  const fh = await open(join(dir, "flush.part"), "w");
+  try {
+    await fh.write(Buffer.alloc(size), 0, size, 0);
+    await fh.datasync();
+    const buf = Buffer.alloc(size, 0x5a);
+    const ms: number[] = [];
+    for (let i = 0; i < count; i++) {
+      await fh.write(buf, 0, size, 0);
+      const t0 = process.hrtime.bigint();
+      await fh.datasync();
+      ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+    ms.sort((a, b) => a - b);
+    return ms[Math.floor(ms.length / 2)]!;
+  } finally {
+    await fh.close();
+  }
+}

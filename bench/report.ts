@@ -28,8 +28,10 @@ export function printTable(rows: Row[]): void {
     const loops = c === "ceiling" ? "" : `, ${c.slice("ceiling x".length)} loops at once`;
     console.log(`durable ${c} (write+fdatasync+rename, 512 KB${loops}): ${fmt(ceilingOf(c), 0)} files/s (median of rounds: ${rows.filter((r) => r.scenario === c).map((r) => fmt(r.instPerSec, 0)).join(", ")})`);
   }
+  const flushes = rows.filter((r) => r.scenario === "flush").map((r) => r.seconds * 1000);
+  if (flushes.length) console.log(`flush floor (fdatasync of one object overwritten in place): ${fmt(median(flushes), 3)} ms (rounds: ${flushes.map((f) => fmt(f, 3)).join(", ")})`);
   console.log("");
-  const scenarios = [...new Set(rows.filter((r) => !r.scenario.startsWith("ceiling")).map((r) => r.scenario))];
+  const scenarios = [...new Set(rows.filter((r) => !r.scenario.startsWith("ceiling") && r.scenario !== "flush").map((r) => r.scenario))];
   const header = ["scenario", "receiver", "inst/s", "MB/s", "peak RSS MB", "vs storescp", "vs ceiling", "CPU ms/inst rx / tx", "busy", "per round inst/s"];
   const lines: string[][] = [header];
   for (const s of scenarios) {
@@ -60,6 +62,25 @@ export function printTable(rows: Row[]): void {
   }
   const widths = header.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
   for (const l of lines) console.log(l.map((c, i) => c.padEnd(widths[i]!)).join("  "));
+  printDurableBound(rows, median(flushes), ceilingOf("ceiling"));
   console.log("\nCPU: the receiver's figure is the machine's busy time minus the senders' (storescu) and this process's;");
   console.log("it includes the kernel's work for the receiver (page cache, writeback) and any processes it forked.");
+}
+
+/**
+ * The most a durable receiver can reach on one association with this sender: storescu sends the next object only
+ * after the response, and the response waits for the object's flush, so each object costs the cycle of the fastest
+ * receiver that does not flush (storescp or Conduit with durability none) plus at least the flush floor.
+ */
+function printDurableBound(rows: Row[], flushMs: number, ceiling: number): void {
+  const single = rows.filter((r) => r.scenario === "1 assoc x 512KB");
+  const rate = (pick: (r: Row) => boolean) => median(single.filter(pick).map((r) => r.instPerSec));
+  const noFlush = Math.max(rate((r) => r.receiver.startsWith("storescp")), rate((r) => r.receiver.includes("(none)")));
+  const durable = rate((r) => r.receiver.includes("(fsync)"));
+  if (!Number.isFinite(noFlush) || !Number.isFinite(flushMs)) return;
+  const bound = 1000 / (1000 / noFlush + flushMs);
+  console.log(
+    `\n1 assoc, durable bound with this sender: 1 / (1/${fmt(noFlush)} + ${fmt(flushMs, 3)} ms) = ${fmt(bound)} inst/s` +
+      ` = ${fmt(bound / ceiling, 2)}x ceiling; conduit (fsync) reached ${fmt(durable / bound, 2)}x of it`,
+  );
 }

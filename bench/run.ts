@@ -1,12 +1,12 @@
 // `npm run bench`: Conduit against DCMTK's storescp on loopback with the same data in the same run, alternating,
 // beside the machine's durable-write ceiling (DESIGN.md section 9). Prints instances/s, MB/s, peak RSS and ratios.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { makeStudy, writeInstance } from "../test/support/dicom-files.js";
 import { freePort, runTool, startStorescp, waitForPort } from "../test/support/dcmtk.js";
-import { durableCeiling } from "./ceiling.js";
+import { durableCeiling, flushFloor } from "./ceiling.js";
 import { printTable, type Row } from "./report.js";
 import { benchRules } from "./rules.js";
 import { benchPlugins } from "./plugins.js";
@@ -221,6 +221,10 @@ async function main(): Promise<void> {
       rows.push({ scenario: `ceiling x${PARALLEL}`, receiver: `${PARALLEL} node loops`, instPerSec: par, mbPerSec: (par * 512) / 1024, peakRssMB: NaN, seconds: NaN });
     }
     if (ONLY.has("single")) {
+      // The least a durable receiver adds after each object's last byte: one flush of that object's size.
+      const objectBytes = (await stat(join(d.single, (await readdir(d.single)).sort()[0]!))).size;
+      const flushMs = await flushFloor(join(ROOT, "out", `flush-${round}`), 300, objectBytes);
+      rows.push({ scenario: "flush", receiver: "node overwrite+fdatasync", instPerSec: 1000 / flushMs, mbPerSec: NaN, peakRssMB: NaN, seconds: flushMs / 1000 });
       await measure(rows, "1 assoc x 512KB", () => startDcmtk(`s${round}`, false), [d.single], COUNT, singleMB, d.warmup);
       await measure(rows, "1 assoc x 512KB", () => startConduit(`s${round}`, "fsync"), [d.single], COUNT, singleMB, d.warmup);
       await measure(rows, "1 assoc x 512KB", () => startConduit(`n${round}`, "none"), [d.single], COUNT, singleMB, d.warmup);
